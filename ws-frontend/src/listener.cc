@@ -1,0 +1,70 @@
+#include "ws-frontend/src/listener.h"
+
+#include "absl/strings/str_cat.h"
+#include "boost/asio/dispatch.hpp"
+#include "boost/asio/ip/address.hpp"
+#include "common/log.h"
+#include "ws-frontend/src/http_session.h"
+
+namespace nb::frontend {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+Listener::Listener(asio::io_context& io, std::shared_ptr<FrontendState> state)
+    : io_(io), strand_(asio::make_strand(io)), acceptor_(strand_), state_(std::move(state)) {}
+
+absl::Status Listener::Open(const std::string& host, int port) {
+  boost::system::error_code error;
+  const asio::ip::address address = asio::ip::make_address(host, error);
+  if (error) return absl::InvalidArgumentError(absl::StrCat("bad listen address ", host));
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  acceptor_.open(endpoint.protocol(), error);
+  if (!error) acceptor_.set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) acceptor_.bind(endpoint, error);
+  if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port, ": ", error.message()));
+  }
+  port_ = acceptor_.local_endpoint().port();
+  return absl::OkStatus();
+}
+
+void Listener::Run() {
+  asio::dispatch(strand_, [self = shared_from_this()] { self->DoAccept(); });
+}
+
+void Listener::Stop() {
+  asio::dispatch(strand_, [self = shared_from_this()] {
+    boost::system::error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+}
+
+void Listener::DoAccept() {
+  // Each connection gets its own strand: all of a session's state is touched only there.
+  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
+                                                     boost::system::error_code error,
+                                                     tcp::socket socket) {
+    self->OnAccept(error, std::move(socket));
+  });
+}
+
+void Listener::OnAccept(boost::system::error_code error, tcp::socket socket) {
+  if (error == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  if (error) {
+    // Out of file descriptors and the like: log and keep accepting.
+    log::Warn("accept failed", {{"error", error.message()}});
+  } else if (state_->draining.load()) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  } else {
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<HttpSession>(std::move(socket), state_)->Run();
+  }
+  DoAccept();
+}
+
+}  // namespace nb::frontend
