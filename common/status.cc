@@ -46,6 +46,8 @@ absl::StatusCode StatusCodeFor(ErrorCode code) {
       return absl::StatusCode::kUnimplemented;
     case ErrorCode::SYSTEM_ERROR:
       return absl::StatusCode::kInternal;
+    case ErrorCode::DEVICE_ERROR:
+      return absl::StatusCode::kAborted;
     default:
       return absl::StatusCode::kInvalidArgument;
   }

@@ -18,6 +18,7 @@ struct Binary {
   const char* name;
   const char* path;
   bool grpc;
+  const char* extra_flag;
 };
 
 void PrintTo(const Binary& binary, std::ostream* out) { *out << binary.name; }
@@ -45,6 +46,7 @@ TEST_P(ServiceLifecycleTest, ServesHealthAndMetricsAndStopsCleanlyOnSigterm) {
   } else {
     args.push_back("--port=0");
   }
+  if (binary.extra_flag[0] != 0) args.push_back(binary.extra_flag);
   ServiceProcess service = ServiceProcess::Start(binary.path, dir.path(), binary.name, args,
                                                  {{"NB_DATA_DIR", dir.path()}});
   ASSERT_TRUE(service.started()) << service.log();
@@ -74,9 +76,10 @@ TEST_P(ServiceLifecycleTest, ServesHealthAndMetricsAndStopsCleanlyOnSigterm) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBinaries, ServiceLifecycleTest,
-                         ::testing::Values(Binary{"device_service", NB_DEVICE_SERVICE_BIN, true},
-                                           Binary{"auth_service", NB_AUTH_SERVICE_BIN, true},
-                                           Binary{"ws_frontend", NB_WS_FRONTEND_BIN, false}),
+                         ::testing::Values(Binary{"device_service", NB_DEVICE_SERVICE_BIN, true,
+                                                  "--fleet=" NB_DEMO_FLEET},
+                                           Binary{"auth_service", NB_AUTH_SERVICE_BIN, true, ""},
+                                           Binary{"ws_frontend", NB_WS_FRONTEND_BIN, false, ""}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -1,0 +1,57 @@
+#ifndef NORTHBOUND_COMMON_TOPIC_H_
+#define NORTHBOUND_COMMON_TOPIC_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+// Topics of PROTOCOL.md sections 4 and 5 and the pattern matching of live-event topics.
+namespace nb {
+
+inline constexpr absl::string_view kEventTopicRoot = "device";
+
+// A live-event topic pattern such as "/device/sagoo-product/*/message/**". "*" matches
+// exactly one segment; "**", allowed only as the last segment, matches one or more.
+class TopicPattern {
+ public:
+  // UNKNOWN_TOPIC unless the pattern is under /device/{productKey}/{deviceKey}/;
+  // PARAMETER_ERROR for empty segments or "**" that is not last.
+  static absl::StatusOr<TopicPattern> Parse(absl::string_view pattern);
+
+  bool Matches(absl::string_view topic) const;
+  // Matches a topic already split into segments (without the leading empty one).
+  bool Matches(const std::vector<absl::string_view>& segments) const;
+
+  const std::string& text() const { return text_; }
+  // The product and device segments as written ("*" for a wildcard).
+  const std::string& product_key() const { return segments_[1]; }
+  const std::string& device_key() const { return segments_[2]; }
+
+ private:
+  std::string text_;
+  std::vector<std::string> segments_;
+};
+
+// "/device/{product}/{device}/{suffix}".
+std::string DeviceTopic(absl::string_view product_key, absl::string_view device_key,
+                        absl::string_view suffix);
+
+// The parts of "/device-message-sender/{productKey}/{deviceKeys}".
+struct SenderTopic {
+  std::string product_key;
+  // Empty when all_devices.
+  std::vector<std::string> device_keys;
+  bool all_devices = false;
+};
+
+inline constexpr absl::string_view kSenderTopicPrefix = "/device-message-sender/";
+
+// UNKNOWN_TOPIC if the shape is wrong; PARAMETER_ERROR for an empty device key or more
+// than `max_devices` distinct keys. Duplicate keys are kept once, in first-seen order.
+absl::StatusOr<SenderTopic> ParseSenderTopic(absl::string_view topic, size_t max_devices);
+
+}  // namespace nb
+
+#endif  // NORTHBOUND_COMMON_TOPIC_H_

@@ -1,0 +1,312 @@
+#include "device-service/src/command_dispatcher.h"
+
+#include <chrono>
+#include <random>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/strand.hpp"
+#include "common/status.h"
+
+namespace nb::device {
+namespace {
+
+namespace asio = boost::asio;
+using northbound::common::v1::ErrorCode;
+
+pb::SendReply ErrorReply(absl::string_view device_key, absl::string_view message_id,
+                         const absl::Status& status) {
+  pb::SendReply reply;
+  reply.set_device_key(std::string(device_key));
+  reply.set_message_id(std::string(message_id));
+  reply.set_timestamp_ms(NowMs());
+  reply.set_code(ErrorCodeOf(status));
+  reply.set_message(std::string(status.message()));
+  return reply;
+}
+
+absl::string_view ReplySuffix(pb::MessageType type) {
+  switch (type) {
+    case pb::READ_PROPERTY:
+      return "message/property/read/reply";
+    case pb::WRITE_PROPERTY:
+      return "message/property/write/reply";
+    default:
+      return "message/function/reply";
+  }
+}
+
+pb::EventKind ReplyKind(pb::MessageType type) {
+  switch (type) {
+    case pb::READ_PROPERTY:
+      return pb::READ_REPLY;
+    case pb::WRITE_PROPERTY:
+      return pb::WRITE_REPLY;
+    default:
+      return pb::FUNCTION_REPLY;
+  }
+}
+
+}  // namespace
+
+// One device's part of a Send. Lives as long as the driver's callbacks or its timer hold
+// it. The timer is only touched on its own strand.
+class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
+ public:
+  PendingCommand(std::shared_ptr<SendOperation> operation, asio::io_context& io,
+                 std::string device_key, std::string message_id)
+      : operation(std::move(operation)),
+        device_key(std::move(device_key)),
+        message_id(std::move(message_id)),
+        started(std::chrono::steady_clock::now()),
+        timer_(asio::make_strand(io)) {}
+
+  void StartTimer(uint32_t timeout_ms) {
+    asio::post(timer_.get_executor(), [self = shared_from_this(), timeout_ms] {
+      if (self->settled.load()) return;
+      self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+      self->timer_.async_wait([self, timeout_ms](boost::system::error_code error) {
+        if (error) return;  // Cancelled: the device answered or the Send was cancelled.
+        self->operation->Settle(
+            *self, ErrorReply(self->device_key, self->message_id,
+                              ErrorStatus(ErrorCode::TIME_OUT,
+                                          absl::StrCat("device did not answer within ",
+                                                       timeout_ms, " ms"))));
+      });
+    });
+  }
+
+  void CancelTimer() {
+    asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
+  }
+
+  const std::shared_ptr<SendOperation> operation;
+  const std::string device_key;
+  const std::string message_id;
+  const std::chrono::steady_clock::time_point started;
+  std::atomic<bool> settled{false};
+
+ private:
+  asio::steady_timer timer_;
+};
+
+SendOperation::SendOperation(ReplyFn on_reply, DoneFn on_done, DeviceMetrics& metrics,
+                             pb::MessageType type)
+    : on_reply_(std::move(on_reply)), on_done_(std::move(on_done)), metrics_(metrics), type_(type) {}
+
+void SendOperation::Track(const std::shared_ptr<PendingCommand>& pending) {
+  absl::MutexLock lock(&mu_);
+  pending_.push_back(pending);
+}
+
+void SendOperation::Cancel() {
+  if (cancelled_.exchange(true)) return;
+  std::vector<std::weak_ptr<PendingCommand>> pending;
+  {
+    absl::MutexLock lock(&mu_);
+    pending.swap(pending_);
+  }
+  for (const auto& weak : pending) {
+    if (auto command = weak.lock()) {
+      if (!command->settled.exchange(true)) command->CancelTimer();
+    }
+  }
+}
+
+bool SendOperation::Settle(PendingCommand& pending, pb::SendReply reply) {
+  if (pending.settled.exchange(true)) return false;
+  pending.CancelTimer();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - pending.started).count();
+  metrics_.CountCommand(type_, reply.code(), seconds);
+  SettleImmediately(std::move(reply));
+  return true;
+}
+
+void SendOperation::SettleImmediately(pb::SendReply reply) {
+  if (cancelled_.load()) return;
+  on_reply_(std::move(reply));
+  if (remaining_.fetch_sub(1) == 1 && !cancelled_.load()) on_done_();
+}
+
+struct CommandDispatcher::Plan {
+  const ThingModel* model = nullptr;
+  std::vector<DeviceEntry*> devices;
+  // Keys named in the request that the product does not have.
+  std::vector<std::string> unknown_devices;
+  Command command;
+  uint32_t timeout_ms = 0;
+};
+
+CommandDispatcher::CommandDispatcher(DeviceRegistry& registry, asio::io_context& io,
+                                     DeviceMetrics& metrics, DispatcherOptions options)
+    : registry_(registry),
+      io_(io),
+      metrics_(metrics),
+      options_(options),
+      message_id_prefix_(absl::StrFormat("%08x", std::random_device{}())) {}
+
+std::string CommandDispatcher::NextMessageId() {
+  return absl::StrCat(message_id_prefix_, "-", next_message_id_.fetch_add(1));
+}
+
+absl::StatusOr<CommandDispatcher::Plan> CommandDispatcher::Check(
+    const pb::SendRequest& request) const {
+  Plan plan;
+  plan.model = registry_.FindProduct(request.product_key());
+  if (plan.model == nullptr) {
+    return ErrorStatus(ErrorCode::PRODUCT_NOT_FOUND,
+                       absl::StrCat("product '", request.product_key(), "' does not exist"));
+  }
+  if (request.timeout_ms() == 0) {
+    plan.timeout_ms = options_.default_timeout_ms;
+  } else if (request.timeout_ms() < options_.min_timeout_ms ||
+             request.timeout_ms() > options_.max_timeout_ms) {
+    return ErrorStatus(ErrorCode::PARAMETER_ERROR,
+                       absl::StrCat("timeout must be ", options_.min_timeout_ms, "..",
+                                    options_.max_timeout_ms, " ms, got ", request.timeout_ms()));
+  } else {
+    plan.timeout_ms = request.timeout_ms();
+  }
+
+  Command& command = plan.command;
+  command.type = request.message_type();
+  absl::Status checked;
+  switch (request.message_type()) {
+    case pb::READ_PROPERTY:
+      checked = plan.model->CheckRead({request.properties().begin(), request.properties().end()},
+                                      command.properties);
+      break;
+    case pb::WRITE_PROPERTY:
+      checked = plan.model->CheckWrite(request.values());
+      command.values = request.values();
+      break;
+    case pb::INVOKE_FUNCTION:
+      checked = plan.model->CheckInvoke(request.function_id(), request.inputs());
+      command.function_id = request.function_id();
+      command.inputs = request.inputs();
+      break;
+    default:
+      return ErrorStatus(ErrorCode::UNSUPPORTED_MESSAGE,
+                         "message_type must be READ_PROPERTY, WRITE_PROPERTY or INVOKE_FUNCTION");
+  }
+  if (!checked.ok()) return checked;
+
+  if (request.all_devices()) {
+    plan.devices = registry_.DevicesOf(request.product_key());
+    if (plan.devices.size() > options_.max_devices) {
+      return ErrorStatus(ErrorCode::PARAMETER_ERROR,
+                         absl::StrCat("product has ", plan.devices.size(),
+                                      " devices, more than the limit of ", options_.max_devices,
+                                      " per command"));
+    }
+    return plan;
+  }
+  if (request.device_keys().empty()) {
+    return ErrorStatus(ErrorCode::PARAMETER_ERROR, "no device named");
+  }
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const std::string& key : request.device_keys()) {
+    if (key.empty()) return ErrorStatus(ErrorCode::PARAMETER_ERROR, "empty device key");
+    if (!seen.insert(key).second) continue;
+    if (seen.size() > options_.max_devices) {
+      return ErrorStatus(ErrorCode::PARAMETER_ERROR,
+                         absl::StrCat("more than ", options_.max_devices,
+                                      " devices in one command"));
+    }
+    if (DeviceEntry* device = registry_.FindDevice(request.product_key(), key)) {
+      plan.devices.push_back(device);
+    } else {
+      plan.unknown_devices.push_back(key);
+    }
+  }
+  return plan;
+}
+
+absl::StatusOr<std::shared_ptr<SendOperation>> CommandDispatcher::Start(
+    const pb::SendRequest& request, SendOperation::ReplyFn on_reply,
+    SendOperation::DoneFn on_done) {
+  absl::StatusOr<Plan> plan = Check(request);
+  if (!plan.ok()) return plan.status();
+  auto operation = std::make_shared<SendOperation>(std::move(on_reply), std::move(on_done),
+                                                   metrics_, request.message_type());
+  const int total = static_cast<int>(plan->devices.size() + plan->unknown_devices.size());
+  operation->ExpectReplies(total);
+  if (total == 0) {
+    // A product without devices and "*": nothing to do, the stream just ends.
+    operation->on_done_();
+    return operation;
+  }
+  for (const std::string& key : plan->unknown_devices) {
+    metrics_.CountCommand(request.message_type(), ErrorCode::DEVICE_NOT_FOUND, 0);
+    operation->SettleImmediately(ErrorReply(
+        key, "", ErrorStatus(ErrorCode::DEVICE_NOT_FOUND,
+                             absl::StrCat("device '", key, "' does not exist in product '",
+                                          request.product_key(), "'"))));
+  }
+  for (DeviceEntry* device : plan->devices) {
+    Dispatch(operation, *device, plan->command, request.async(), plan->timeout_ms);
+  }
+  return operation;
+}
+
+void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation,
+                                 DeviceEntry& device, const Command& command, bool async,
+                                 uint32_t timeout_ms) {
+  if (operation->cancelled()) return;
+  Command own = command;
+  own.message_id = NextMessageId();
+  auto pending =
+      std::make_shared<PendingCommand>(operation, io_, device.config.key, own.message_id);
+  operation->Track(pending);
+  pending->StartTimer(timeout_ms);
+
+  auto on_dispatched = [pending, async](absl::Status status) {
+    if (!status.ok()) {
+      pending->operation->Settle(*pending,
+                                 ErrorReply(pending->device_key, pending->message_id, status));
+      return;
+    }
+    if (!async) return;
+    pb::SendReply reply;
+    reply.set_device_key(pending->device_key);
+    reply.set_message_id(pending->message_id);
+    reply.set_timestamp_ms(NowMs());
+    reply.set_async(true);
+    reply.mutable_payload();
+    pending->operation->Settle(*pending, std::move(reply));
+  };
+  auto on_answer = [this, pending, &device, command = own](DeviceAnswer answer) {
+    OnAnswer(device, command, answer);
+    if (answer.status.ok()) {
+      pb::SendReply reply;
+      reply.set_device_key(pending->device_key);
+      reply.set_message_id(pending->message_id);
+      reply.set_timestamp_ms(NowMs());
+      *reply.mutable_payload() = std::move(answer.payload);
+      pending->operation->Settle(*pending, std::move(reply));
+    } else {
+      pending->operation->Settle(
+          *pending, ErrorReply(pending->device_key, pending->message_id, answer.status));
+    }
+  };
+  Driver* driver = device.driver;
+  driver->Execute(device.index, std::move(own), std::move(on_dispatched), std::move(on_answer));
+}
+
+void CommandDispatcher::OnAnswer(DeviceEntry& device, const Command& command,
+                                 const DeviceAnswer& answer) {
+  if (answer.status.ok() && command.type != pb::INVOKE_FUNCTION) {
+    registry_.RecordValues(device.index, answer.payload);
+  } else {
+    registry_.Touch(device.index);
+  }
+  // Every answer, on time or late, sync or async, goes to the reply topic.
+  registry_.Publish(device.index, ReplyKind(command.type), ReplySuffix(command.type),
+                    answer.payload, command.message_id, answer.status);
+}
+
+}  // namespace nb::device

@@ -1,0 +1,62 @@
+#ifndef NORTHBOUND_DEVICE_SERVICE_DEVICE_RUNTIME_H_
+#define NORTHBOUND_DEVICE_SERVICE_DEVICE_RUNTIME_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "boost/asio/executor_work_guard.hpp"
+#include "boost/asio/io_context.hpp"
+#include "device-service/src/command_dispatcher.h"
+#include "device-service/src/device_service_impl.h"
+#include "device-service/src/driver.h"
+
+namespace nb::device {
+
+struct DeviceRuntimeOptions {
+  std::string fleet_path;
+  int driver_threads = 2;
+  DispatcherOptions dispatcher;
+  ServiceOptions service;
+};
+
+// Everything device-service runs, wired together: fleet, registry, drivers, event bus,
+// dispatcher and the gRPC service. Built and torn down on the main thread.
+class DeviceRuntime {
+ public:
+  // Loads and checks the fleet; nothing runs yet. Errors name the fleet file line.
+  static absl::StatusOr<std::unique_ptr<DeviceRuntime>> Create(
+      const DeviceRuntimeOptions& options, prometheus::Registry& metrics_registry);
+  ~DeviceRuntime();
+
+  // Starts the driver threads and connects the devices.
+  absl::Status Start();
+  DeviceServiceImpl& service() { return *service_; }
+  CommandDispatcher& dispatcher() { return *dispatcher_; }
+  DeviceRegistry& registry() { return *registry_; }
+  EventBus& bus() { return bus_; }
+  // Ends live streams (before the gRPC server shuts down).
+  void EndStreams() { service_->EndSubscriptions(); }
+  // Disconnects the devices and joins the driver threads (after the gRPC server is down).
+  void Stop();
+
+ private:
+  DeviceRuntime() = default;
+
+  boost::asio::io_context io_;
+  std::unique_ptr<DeviceMetrics> metrics_;
+  EventBus bus_;
+  std::unique_ptr<DeviceRegistry> registry_;
+  std::vector<std::unique_ptr<Driver>> drivers_;
+  std::unique_ptr<CommandDispatcher> dispatcher_;
+  std::unique_ptr<DeviceServiceImpl> service_;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  int thread_count_ = 2;
+};
+
+}  // namespace nb::device
+
+#endif  // NORTHBOUND_DEVICE_SERVICE_DEVICE_RUNTIME_H_

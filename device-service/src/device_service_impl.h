@@ -1,0 +1,68 @@
+#ifndef NORTHBOUND_DEVICE_SERVICE_DEVICE_SERVICE_IMPL_H_
+#define NORTHBOUND_DEVICE_SERVICE_DEVICE_SERVICE_IMPL_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "device-service/src/command_dispatcher.h"
+#include "device-service/src/device_metrics.h"
+#include "device-service/src/device_registry.h"
+#include "device-service/src/event_bus.h"
+#include "northbound/device/v1/device_service.grpc.pb.h"
+
+namespace nb::device {
+
+struct ServiceOptions {
+  // Events queued per Subscribe stream before the oldest are dropped.
+  size_t subscriber_queue = 1024;
+};
+
+class SubscribeStream;
+
+// The gRPC face of device-service (callback API). Reactions only hand work to the
+// dispatcher and event bus and start the next write; they never block.
+class DeviceServiceImpl final : public northbound::device::v1::DeviceService::CallbackService {
+ public:
+  DeviceServiceImpl(DeviceRegistry& registry, CommandDispatcher& dispatcher, EventBus& bus,
+                    DeviceMetrics& metrics, ServiceOptions options = {});
+  ~DeviceServiceImpl() override;
+
+  grpc::ServerWriteReactor<pb::SendReply>* Send(grpc::CallbackServerContext* context,
+                                                const pb::SendRequest* request) override;
+  grpc::ServerWriteReactor<pb::DeviceEvent>* Subscribe(grpc::CallbackServerContext* context,
+                                                       const pb::SubscribeRequest* request) override;
+  grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* context,
+                                         const pb::ListProductsRequest* request,
+                                         pb::ListProductsResponse* response) override;
+  grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* context,
+                                       const pb::GetProductRequest* request,
+                                       pb::Product* response) override;
+  grpc::ServerUnaryReactor* ListDevices(grpc::CallbackServerContext* context,
+                                        const pb::ListDevicesRequest* request,
+                                        pb::ListDevicesResponse* response) override;
+  grpc::ServerUnaryReactor* GetDevice(grpc::CallbackServerContext* context,
+                                      const pb::GetDeviceRequest* request,
+                                      pb::Device* response) override;
+
+  // Ends every live Subscribe stream with UNAVAILABLE so that shutdown need not wait for
+  // its deadline. Called from the main thread before the server shuts down.
+  void EndSubscriptions();
+
+  // The live Subscribe streams, so EndSubscriptions can reach them. Any thread.
+  void Register(const std::shared_ptr<SubscribeStream>& stream);
+  void Unregister(const SubscribeStream* stream);
+
+ private:
+  DeviceRegistry& registry_;
+  CommandDispatcher& dispatcher_;
+  EventBus& bus_;
+  DeviceMetrics& metrics_;
+  const ServiceOptions options_;
+  absl::Mutex mu_;
+  std::vector<std::shared_ptr<SubscribeStream>> streams_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace nb::device
+
+#endif  // NORTHBOUND_DEVICE_SERVICE_DEVICE_SERVICE_IMPL_H_

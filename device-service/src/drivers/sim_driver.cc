@@ -1,0 +1,379 @@
+#include "device-service/src/drivers/sim_driver.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <list>
+
+#include "absl/strings/str_cat.h"
+#include "boost/asio/post.hpp"
+#include "common/status.h"
+#include "device-service/src/device_registry.h"
+
+namespace nb::device {
+namespace {
+
+namespace asio = boost::asio;
+using google::protobuf::Struct;
+using google::protobuf::Value;
+using northbound::common::v1::ErrorCode;
+
+struct FunctionBehaviour {
+  int latency_ms = -1;  // -1: the device's latency.
+  std::string fail;     // Non-empty: the function fails with this message.
+};
+
+struct SimSettings {
+  int latency_ms = 10;
+  bool online = true;
+  int report_interval_ms = 0;
+  int event_interval_ms = 0;
+  int flap_interval_ms = 0;
+  Struct initial;
+  absl::flat_hash_map<std::string, FunctionBehaviour> functions;
+};
+
+Value YamlToValue(const YAML::Node& node) {
+  Value value;
+  if (node.IsScalar()) {
+    const std::string& text = node.Scalar();
+    bool flag;
+    double number;
+    if (node.Tag() != "!" && YAML::convert<bool>::decode(node, flag)) {
+      value.set_bool_value(flag);
+    } else if (node.Tag() != "!" && YAML::convert<double>::decode(node, number)) {
+      value.set_number_value(number);
+    } else {
+      value.set_string_value(text);
+    }
+  }
+  return value;
+}
+
+absl::StatusOr<SimSettings> ParseSettings(const DeviceConfig& config, const ThingModel& model) {
+  SimSettings settings;
+  const YAML::Node& node = config.settings;
+  auto error = [&](absl::string_view problem) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.location, ": device '", config.key, "': ", problem));
+  };
+  try {
+    auto non_negative = [&](const char* field, int& out) -> absl::Status {
+      if (!node[field]) return absl::OkStatus();
+      out = node[field].as<int>();
+      if (out < 0 || out > 3'600'000) return error(absl::StrCat(field, " must be 0..3600000"));
+      return absl::OkStatus();
+    };
+    for (auto [field, out] : {std::pair{"latency_ms", &settings.latency_ms},
+                              {"report_interval_ms", &settings.report_interval_ms},
+                              {"event_interval_ms", &settings.event_interval_ms},
+                              {"flap_interval_ms", &settings.flap_interval_ms}}) {
+      if (absl::Status s = non_negative(field, *out); !s.ok()) return s;
+    }
+    if (node["online"]) settings.online = node["online"].as<bool>();
+    if (const YAML::Node initial = node["initial"]) {
+      if (!initial.IsMap()) return error("initial must be a mapping of property values");
+      for (const auto& item : initial) {
+        const std::string id = item.first.as<std::string>();
+        const pb::PropertyDef* property = model.FindProperty(id);
+        if (property == nullptr) return error(absl::StrCat("initial: no property '", id, "'"));
+        Value value = YamlToValue(item.second);
+        if (property->spec().type() == pb::STRING || property->spec().type() == pb::ENUM) {
+          value.set_string_value(item.second.as<std::string>());
+        }
+        if (absl::Status s = CheckValue(property->spec(), value, absl::StrCat("initial '", id, "'"));
+            !s.ok()) {
+          return error(s.message());
+        }
+        (*settings.initial.mutable_fields())[id] = value;
+      }
+    }
+    if (const YAML::Node functions = node["functions"]) {
+      for (const auto& item : functions) {
+        const std::string id = item.first.as<std::string>();
+        if (model.FindFunction(id) == nullptr) {
+          return error(absl::StrCat("functions: no function '", id, "'"));
+        }
+        FunctionBehaviour behaviour;
+        if (item.second["latency_ms"]) behaviour.latency_ms = item.second["latency_ms"].as<int>();
+        if (item.second["fail"]) behaviour.fail = item.second["fail"].as<std::string>();
+        settings.functions[id] = behaviour;
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return error(e.msg);
+  }
+  return settings;
+}
+
+double Midpoint(const pb::DataSpec& spec) {
+  if (spec.has_min() && spec.has_max()) return (spec.min() + spec.max()) / 2;
+  if (spec.has_min()) return spec.min();
+  if (spec.has_max()) return std::min(0.0, spec.max());
+  return 0;
+}
+
+bool IsIntegral(pb::DataType type) {
+  return type == pb::INT || type == pb::LONG || type == pb::DATE;
+}
+
+Value DefaultValue(const pb::DataSpec& spec) {
+  Value value;
+  switch (spec.type()) {
+    case pb::BOOL:
+      value.set_bool_value(false);
+      break;
+    case pb::STRING:
+      value.set_string_value("");
+      break;
+    case pb::ENUM:
+      value.set_string_value(spec.enum_values_size() > 0 ? spec.enum_values(0) : "");
+      break;
+    case pb::DATE:
+      value.set_number_value(static_cast<double>(NowMs()));
+      break;
+    default:
+      value.set_number_value(IsIntegral(spec.type()) ? std::round(Midpoint(spec))
+                                                     : Midpoint(spec));
+  }
+  return value;
+}
+
+}  // namespace
+
+// One simulated device. All state is touched only on `strand_`.
+class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
+ public:
+  SimDevice(asio::io_context& io, DeviceIndex index, std::shared_ptr<const ThingModel> model,
+            SimSettings settings)
+      : strand_(asio::make_strand(io)),
+        index_(index),
+        model_(std::move(model)),
+        settings_(std::move(settings)),
+        report_timer_(strand_),
+        event_timer_(strand_),
+        flap_timer_(strand_),
+        random_(static_cast<unsigned>(index) * 7919u + 17u) {
+    for (const pb::PropertyDef& property : model_->product().thing_model().properties()) {
+      auto it = settings_.initial.fields().find(property.id());
+      (*values_.mutable_fields())[property.id()] =
+          it != settings_.initial.fields().end() ? it->second : DefaultValue(property.spec());
+    }
+  }
+
+  void Start(DeviceListener* listener) {
+    asio::post(strand_, [self = shared_from_this(), listener] {
+      self->listener_ = listener;
+      if (self->settings_.online) self->SetOnline(true);
+      self->Schedule(self->report_timer_, self->settings_.report_interval_ms, &SimDevice::Report);
+      self->Schedule(self->event_timer_, self->settings_.event_interval_ms, &SimDevice::RaiseEvent);
+      self->Schedule(self->flap_timer_, self->settings_.flap_interval_ms, &SimDevice::Flap);
+    });
+  }
+
+  void Stop() {
+    asio::post(strand_, [self = shared_from_this()] {
+      self->stopped_ = true;
+      self->report_timer_.cancel();
+      self->event_timer_.cancel();
+      self->flap_timer_.cancel();
+      self->DropInFlight();
+    });
+  }
+
+  void Execute(Command command, DispatchCallback on_dispatched, AnswerCallback on_answer) {
+    asio::post(strand_, [self = shared_from_this(), command = std::move(command),
+                         on_dispatched = std::move(on_dispatched),
+                         on_answer = std::move(on_answer)]() mutable {
+      self->DoExecute(std::move(command), std::move(on_dispatched), std::move(on_answer));
+    });
+  }
+
+ private:
+  struct InFlight {
+    std::unique_ptr<asio::steady_timer> timer;
+    AnswerCallback on_answer;
+    bool dropped = false;
+  };
+
+  void DoExecute(Command command, DispatchCallback on_dispatched, AnswerCallback on_answer) {
+    if (!online_ || stopped_) {
+      std::move(on_dispatched)(ErrorStatus(ErrorCode::CLIENT_OFFLINE, "device is offline"));
+      return;
+    }
+    std::move(on_dispatched)(absl::OkStatus());
+    int latency = settings_.latency_ms;
+    if (command.type == pb::INVOKE_FUNCTION) {
+      auto it = settings_.functions.find(command.function_id);
+      if (it != settings_.functions.end() && it->second.latency_ms >= 0) {
+        latency = it->second.latency_ms;
+      }
+    }
+    in_flight_.push_front(InFlight{std::make_unique<asio::steady_timer>(strand_),
+                                   std::move(on_answer)});
+    auto slot = in_flight_.begin();
+    slot->timer->expires_after(std::chrono::milliseconds(latency));
+    slot->timer->async_wait([self = shared_from_this(), slot, command = std::move(command)](
+                                boost::system::error_code) mutable {
+      AnswerCallback on_answer = std::move(slot->on_answer);
+      const bool dropped = slot->dropped;
+      self->in_flight_.erase(slot);
+      if (dropped) {
+        std::move(on_answer)(
+            {ErrorStatus(ErrorCode::NO_REPLY, "device went offline before answering"), {}});
+      } else {
+        std::move(on_answer)(self->Answer(command));
+      }
+    });
+  }
+
+  DeviceAnswer Answer(const Command& command) {
+    DeviceAnswer answer;
+    switch (command.type) {
+      case pb::READ_PROPERTY:
+        for (const std::string& id : command.properties) {
+          (*answer.payload.mutable_fields())[id] = values_.fields().at(id);
+        }
+        break;
+      case pb::WRITE_PROPERTY:
+        for (const auto& [id, value] : command.values.fields()) {
+          (*values_.mutable_fields())[id] = value;
+          (*answer.payload.mutable_fields())[id] = value;
+        }
+        break;
+      default:
+        answer = Invoke(command);
+    }
+    return answer;
+  }
+
+  DeviceAnswer Invoke(const Command& command) {
+    DeviceAnswer answer;
+    auto behaviour = settings_.functions.find(command.function_id);
+    if (behaviour != settings_.functions.end() && !behaviour->second.fail.empty()) {
+      answer.status = ErrorStatus(ErrorCode::DEVICE_ERROR, behaviour->second.fail);
+      return answer;
+    }
+    const pb::FunctionDef* function = model_->FindFunction(command.function_id);
+    for (const pb::ParameterDef& output : function->outputs()) {
+      auto input = command.inputs.fields().find(output.id());
+      (*answer.payload.mutable_fields())[output.id()] =
+          input != command.inputs.fields().end() ? input->second : DefaultValue(output.spec());
+    }
+    return answer;
+  }
+
+  void DropInFlight() {
+    // The connection is gone: every command waiting for an answer gets NO_REPLY now.
+    for (InFlight& in_flight : in_flight_) {
+      in_flight.dropped = true;
+      in_flight.timer->cancel();
+    }
+  }
+
+  void SetOnline(bool online) {
+    online_ = online;
+    if (!online) DropInFlight();
+    listener_->OnConnectionChanged(index_, online);
+  }
+
+  using Tick = void (SimDevice::*)();
+  void Schedule(asio::steady_timer& timer, int interval_ms, Tick tick) {
+    if (interval_ms <= 0 || stopped_) return;
+    timer.expires_after(std::chrono::milliseconds(interval_ms));
+    timer.async_wait([self = shared_from_this(), &timer, interval_ms, tick](
+                         boost::system::error_code error) {
+      if (error || self->stopped_) return;
+      ((*self).*tick)();
+      self->Schedule(timer, interval_ms, tick);
+    });
+  }
+
+  void Report() {
+    if (!online_) return;
+    Struct report;
+    for (const pb::PropertyDef& property : model_->product().thing_model().properties()) {
+      Value& value = (*values_.mutable_fields())[property.id()];
+      // Sensor readings (read-only numbers) drift; set-points keep what was written.
+      if (property.access() == pb::READ_ONLY && value.has_number_value() &&
+          property.spec().type() != pb::DATE) {
+        value.set_number_value(Drift(property.spec(), value.number_value()));
+      }
+      (*report.mutable_fields())[property.id()] = value;
+    }
+    listener_->OnPropertyReport(index_, std::move(report));
+  }
+
+  double Drift(const pb::DataSpec& spec, double value) {
+    const double span = spec.has_min() && spec.has_max() ? spec.max() - spec.min() : 10.0;
+    std::uniform_real_distribution<double> step(-span / 50, span / 50);
+    double next = value + step(random_);
+    if (spec.has_min()) next = std::max(next, spec.min());
+    if (spec.has_max()) next = std::min(next, spec.max());
+    if (IsIntegral(spec.type())) next = std::round(next);
+    return next;
+  }
+
+  void RaiseEvent() {
+    const auto& events = model_->product().thing_model().events();
+    if (!online_ || events.empty()) return;
+    const pb::EventDef& event = events[next_event_++ % events.size()];
+    Struct data;
+    for (const pb::ParameterDef& field : event.fields()) {
+      auto current = values_.fields().find(field.id());
+      (*data.mutable_fields())[field.id()] =
+          current != values_.fields().end() ? current->second : DefaultValue(field.spec());
+    }
+    listener_->OnEvent(index_, event.id(), std::move(data));
+  }
+
+  void Flap() { SetOnline(!online_); }
+
+  asio::strand<asio::io_context::executor_type> strand_;
+  const DeviceIndex index_;
+  const std::shared_ptr<const ThingModel> model_;
+  const SimSettings settings_;
+  asio::steady_timer report_timer_;
+  asio::steady_timer event_timer_;
+  asio::steady_timer flap_timer_;
+  std::mt19937 random_;
+  DeviceListener* listener_ = nullptr;
+  bool online_ = false;
+  bool stopped_ = false;
+  size_t next_event_ = 0;
+  Struct values_;
+  std::list<InFlight> in_flight_;
+};
+
+SimDriver::SimDriver(asio::io_context& io) : io_(io) {}
+
+SimDriver::~SimDriver() = default;
+
+absl::Status SimDriver::AddDevice(DeviceIndex index, const DeviceConfig& config,
+                                  std::shared_ptr<const ThingModel> model) {
+  absl::StatusOr<SimSettings> settings = ParseSettings(config, *model);
+  if (!settings.ok()) return settings.status();
+  devices_[index] = std::make_shared<SimDevice>(io_, index, std::move(model), *std::move(settings));
+  return absl::OkStatus();
+}
+
+absl::Status SimDriver::Start(DeviceListener* listener) {
+  for (auto& [index, device] : devices_) device->Start(listener);
+  return absl::OkStatus();
+}
+
+void SimDriver::Stop() {
+  for (auto& [index, device] : devices_) device->Stop();
+}
+
+void SimDriver::Execute(DeviceIndex device, Command command, DispatchCallback on_dispatched,
+                        AnswerCallback on_answer) {
+  auto it = devices_.find(device);
+  if (it == devices_.end()) {
+    std::move(on_dispatched)(ErrorStatus(ErrorCode::SYSTEM_ERROR, "device not driven by sim"));
+    return;
+  }
+  it->second->Execute(std::move(command), std::move(on_dispatched), std::move(on_answer));
+}
+
+}  // namespace nb::device

@@ -1,0 +1,81 @@
+#include "device-service/src/event_bus.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_split.h"
+
+namespace nb::device {
+
+Subscription::Subscription(TopicPattern pattern, size_t capacity, std::function<void()> wake)
+    : pattern_(std::move(pattern)), capacity_(std::max<size_t>(capacity, 1)), wake_(std::move(wake)) {}
+
+int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_view>& segments) {
+  if (!pattern_.Matches(segments)) return 0;
+  int dropped = 0;
+  bool was_empty;
+  {
+    absl::MutexLock lock(&mu_);
+    was_empty = queue_.empty();
+    if (queue_.size() >= capacity_) {
+      queue_.pop_front();
+      ++dropped_;
+      dropped = 1;
+    }
+    queue_.push_back(event);
+  }
+  if (was_empty && wake_) wake_();
+  return dropped;
+}
+
+bool Subscription::Take(pb::DeviceEvent& out) {
+  absl::MutexLock lock(&mu_);
+  if (queue_.empty()) return false;
+  out = *queue_.front();
+  queue_.pop_front();
+  out.set_dropped_before(dropped_);
+  dropped_ = 0;
+  return true;
+}
+
+size_t Subscription::queued() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+void EventBus::Add(std::shared_ptr<Subscription> subscription) {
+  absl::MutexLock lock(&mu_);
+  auto next = std::make_shared<SubscriptionList>(*subscriptions_);
+  next->push_back(std::move(subscription));
+  subscriptions_ = std::move(next);
+}
+
+void EventBus::Remove(const Subscription* subscription) {
+  absl::MutexLock lock(&mu_);
+  auto next = std::make_shared<SubscriptionList>(*subscriptions_);
+  std::erase_if(*next, [&](const auto& s) { return s.get() == subscription; });
+  subscriptions_ = std::move(next);
+}
+
+size_t EventBus::size() const {
+  absl::MutexLock lock(&mu_);
+  return subscriptions_->size();
+}
+
+void EventBus::Publish(pb::DeviceEvent event) {
+  auto shared = std::make_shared<const pb::DeviceEvent>(std::move(event));
+  const absl::string_view topic = shared->topic();
+  const std::vector<absl::string_view> segments =
+      absl::StrSplit(topic.empty() ? topic : topic.substr(1), '/');
+  // Deliver outside the bus lock: Offer may wake a writer.
+  std::shared_ptr<const SubscriptionList> targets;
+  {
+    absl::MutexLock lock(&mu_);
+    targets = subscriptions_;
+  }
+  int dropped = 0;
+  for (const auto& subscription : *targets) dropped += subscription->Offer(shared, segments);
+  if (on_published) on_published(*shared);
+  if (dropped > 0 && on_dropped) on_dropped(dropped);
+}
+
+}  // namespace nb::device

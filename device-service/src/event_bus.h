@@ -1,0 +1,76 @@
+#ifndef NORTHBOUND_DEVICE_SERVICE_EVENT_BUS_H_
+#define NORTHBOUND_DEVICE_SERVICE_EVENT_BUS_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "common/topic.h"
+#include "northbound/device/v1/device_service.pb.h"
+
+namespace nb::device {
+
+namespace pb = northbound::device::v1;
+
+using EventPtr = std::shared_ptr<const pb::DeviceEvent>;
+
+// One live subscriber: its topic pattern and a bounded queue. When the queue is full the
+// oldest event is dropped and counted; the next event taken reports the count in
+// dropped_before. A slow subscriber therefore costs at most `capacity` events of memory.
+//
+// Offer runs on publishing threads; Take on the subscriber's writer. Both are thread-safe.
+class Subscription {
+ public:
+  // `wake` runs (on the publishing thread, without locks held) when an event is queued
+  // into an empty queue: the writer should Take.
+  Subscription(TopicPattern pattern, size_t capacity, std::function<void()> wake);
+
+  const TopicPattern& pattern() const { return pattern_; }
+
+  // Queues the event if the pattern matches. Returns how many events were dropped for it
+  // (0 or 1) so the bus can count them.
+  int Offer(const EventPtr& event, const std::vector<absl::string_view>& segments);
+
+  // The next event, with dropped_before filled in; false when the queue is empty.
+  bool Take(pb::DeviceEvent& out);
+
+  size_t queued() const;
+
+ private:
+  const TopicPattern pattern_;
+  const size_t capacity_;
+  const std::function<void()> wake_;
+  mutable absl::Mutex mu_;
+  std::deque<EventPtr> queue_ ABSL_GUARDED_BY(mu_);
+  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Fans published events out to the subscriptions whose pattern matches. Thread-safe.
+class EventBus {
+ public:
+  // Counts for metrics; may be empty.
+  std::function<void(const pb::DeviceEvent&)> on_published;
+  std::function<void(int)> on_dropped;
+
+  void Add(std::shared_ptr<Subscription> subscription);
+  void Remove(const Subscription* subscription);
+  void Publish(pb::DeviceEvent event);
+  size_t size() const;
+
+ private:
+  using SubscriptionList = std::vector<std::shared_ptr<Subscription>>;
+
+  // Copy-on-write: Publish takes a snapshot with one pointer copy, whatever the number of
+  // subscribers; Add and Remove (rare) build a new list.
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const SubscriptionList> subscriptions_ ABSL_GUARDED_BY(mu_) =
+      std::make_shared<const SubscriptionList>();
+};
+
+}  // namespace nb::device
+
+#endif  // NORTHBOUND_DEVICE_SERVICE_EVENT_BUS_H_

@@ -1,0 +1,295 @@
+#include "device-service/src/fleet.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace nb::device {
+namespace {
+
+// Keys appear in topics: letters, digits, '-', '_' and '.', 1..64 bytes.
+bool IsValidKey(absl::string_view key) {
+  if (key.empty() || key.size() > 64) return false;
+  for (char c : key) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Reads the fleet file's YAML nodes into protos and configs; the first error wins.
+class FleetParser {
+ public:
+  explicit FleetParser(absl::string_view source) : source_(source) {}
+
+  absl::StatusOr<Fleet> Parse(const YAML::Node& root);
+
+ private:
+  absl::Status Error(const YAML::Node& node, absl::string_view problem) const {
+    return absl::InvalidArgumentError(absl::StrCat(NodeLocation(source_, node), ": ", problem));
+  }
+  absl::Status RequireMap(const YAML::Node& node, absl::string_view what) const;
+  absl::StatusOr<std::string> RequiredString(const YAML::Node& map, absl::string_view field,
+                                             absl::string_view what) const;
+  std::string OptionalString(const YAML::Node& map, absl::string_view field) const;
+  absl::Status ParseSpec(const YAML::Node& node, absl::string_view what, pb::DataSpec& spec) const;
+  absl::Status ParseParameters(const YAML::Node& list, absl::string_view what,
+                               google::protobuf::RepeatedPtrField<pb::ParameterDef>& out) const;
+  absl::Status ParseProduct(const YAML::Node& node, pb::Product& product) const;
+  absl::Status ParseDevice(const YAML::Node& node,
+                           const absl::flat_hash_set<std::string>& products,
+                           DeviceConfig& device) const;
+
+  std::string source_;
+};
+
+absl::Status FleetParser::RequireMap(const YAML::Node& node, absl::string_view what) const {
+  if (!node.IsMap()) return Error(node, absl::StrCat(what, " must be a mapping"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> FleetParser::RequiredString(const YAML::Node& map,
+                                                        absl::string_view field,
+                                                        absl::string_view what) const {
+  const YAML::Node value = map[std::string(field)];
+  if (!value || !value.IsScalar() || value.Scalar().empty()) {
+    return Error(map, absl::StrCat(what, ": '", field, "' is required"));
+  }
+  return value.Scalar();
+}
+
+std::string FleetParser::OptionalString(const YAML::Node& map, absl::string_view field) const {
+  const YAML::Node value = map[std::string(field)];
+  return value && value.IsScalar() ? value.Scalar() : std::string();
+}
+
+absl::Status FleetParser::ParseSpec(const YAML::Node& node, absl::string_view what,
+                                    pb::DataSpec& spec) const {
+  absl::StatusOr<std::string> type = RequiredString(node, "type", what);
+  if (!type.ok()) return type.status();
+  spec.set_type(ParseDataType(*type));
+  if (spec.type() == pb::DATA_TYPE_UNSPECIFIED) {
+    return Error(node[std::string("type")],
+                 absl::StrCat(what, ": unknown type '", *type,
+                              "' (use int, long, float, double, bool, string, enum or date)"));
+  }
+  try {
+    if (node["min"]) spec.set_min(node["min"].as<double>());
+    if (node["max"]) spec.set_max(node["max"].as<double>());
+    if (node["max_length"]) spec.set_max_length(node["max_length"].as<uint32_t>());
+  } catch (const YAML::Exception&) {
+    return Error(node, absl::StrCat(what, ": min, max and max_length must be numbers"));
+  }
+  if (spec.has_min() && spec.has_max() && spec.min() > spec.max()) {
+    return Error(node, absl::StrCat(what, ": min is greater than max"));
+  }
+  spec.set_unit(OptionalString(node, "unit"));
+  if (spec.type() == pb::ENUM) {
+    const YAML::Node values = node["values"];
+    if (!values || !values.IsSequence() || values.size() == 0) {
+      return Error(node, absl::StrCat(what, ": an enum needs a non-empty 'values' list"));
+    }
+    for (const YAML::Node& value : values) spec.add_enum_values(value.as<std::string>());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FleetParser::ParseParameters(
+    const YAML::Node& list, absl::string_view what,
+    google::protobuf::RepeatedPtrField<pb::ParameterDef>& out) const {
+  if (!list) return absl::OkStatus();
+  if (!list.IsSequence()) return Error(list, absl::StrCat(what, " must be a list"));
+  absl::flat_hash_set<std::string> ids;
+  for (const YAML::Node& node : list) {
+    if (absl::Status s = RequireMap(node, what); !s.ok()) return s;
+    absl::StatusOr<std::string> id = RequiredString(node, "id", what);
+    if (!id.ok()) return id.status();
+    if (!ids.insert(*id).second) return Error(node, absl::StrCat(what, ": duplicate id '", *id, "'"));
+    pb::ParameterDef& parameter = *out.Add();
+    parameter.set_id(*id);
+    parameter.set_name(OptionalString(node, "name").empty() ? *id : OptionalString(node, "name"));
+    parameter.set_required(node["required"] && node["required"].as<bool>(false));
+    if (absl::Status s = ParseSpec(node, absl::StrCat(what, " '", *id, "'"), *parameter.mutable_spec());
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& product) const {
+  if (absl::Status s = RequireMap(node, "a product"); !s.ok()) return s;
+  absl::StatusOr<std::string> key = RequiredString(node, "key", "product");
+  if (!key.ok()) return key.status();
+  if (!IsValidKey(*key)) {
+    return Error(node, absl::StrCat("product key '", *key,
+                                    "' must be 1..64 letters, digits, '-', '_' or '.'"));
+  }
+  product.set_product_key(*key);
+  product.set_name(OptionalString(node, "name").empty() ? *key : OptionalString(node, "name"));
+  product.set_description(OptionalString(node, "description"));
+  pb::ThingModel& model = *product.mutable_thing_model();
+
+  absl::flat_hash_set<std::string> ids;
+  if (const YAML::Node properties = node["properties"]) {
+    if (!properties.IsSequence()) return Error(properties, "properties must be a list");
+    for (const YAML::Node& entry : properties) {
+      if (absl::Status s = RequireMap(entry, "a property"); !s.ok()) return s;
+      absl::StatusOr<std::string> id = RequiredString(entry, "id", "property");
+      if (!id.ok()) return id.status();
+      const std::string what = absl::StrCat("property '", *id, "'");
+      if (!ids.insert(*id).second) return Error(entry, absl::StrCat("duplicate ", what));
+      pb::PropertyDef& property = *model.add_properties();
+      property.set_id(*id);
+      property.set_name(OptionalString(entry, "name").empty() ? *id : OptionalString(entry, "name"));
+      const std::string access = OptionalString(entry, "access");
+      if (access.empty() || access == "r") {
+        property.set_access(pb::READ_ONLY);
+      } else if (access == "rw") {
+        property.set_access(pb::READ_WRITE);
+      } else {
+        return Error(entry, absl::StrCat(what, ": access must be r or rw, not '", access, "'"));
+      }
+      if (absl::Status s = ParseSpec(entry, what, *property.mutable_spec()); !s.ok()) return s;
+    }
+  }
+  ids.clear();
+  if (const YAML::Node functions = node["functions"]) {
+    if (!functions.IsSequence()) return Error(functions, "functions must be a list");
+    for (const YAML::Node& entry : functions) {
+      if (absl::Status s = RequireMap(entry, "a function"); !s.ok()) return s;
+      absl::StatusOr<std::string> id = RequiredString(entry, "id", "function");
+      if (!id.ok()) return id.status();
+      const std::string what = absl::StrCat("function '", *id, "'");
+      if (!ids.insert(*id).second) return Error(entry, absl::StrCat("duplicate ", what));
+      pb::FunctionDef& function = *model.add_functions();
+      function.set_id(*id);
+      function.set_name(OptionalString(entry, "name").empty() ? *id : OptionalString(entry, "name"));
+      if (absl::Status s = ParseParameters(entry["inputs"], absl::StrCat(what, " input"),
+                                           *function.mutable_inputs());
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = ParseParameters(entry["outputs"], absl::StrCat(what, " output"),
+                                           *function.mutable_outputs());
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  ids.clear();
+  if (const YAML::Node events = node["events"]) {
+    if (!events.IsSequence()) return Error(events, "events must be a list");
+    for (const YAML::Node& entry : events) {
+      if (absl::Status s = RequireMap(entry, "an event"); !s.ok()) return s;
+      absl::StatusOr<std::string> id = RequiredString(entry, "id", "event");
+      if (!id.ok()) return id.status();
+      const std::string what = absl::StrCat("event '", *id, "'");
+      if (!ids.insert(*id).second) return Error(entry, absl::StrCat("duplicate ", what));
+      pb::EventDef& event = *model.add_events();
+      event.set_id(*id);
+      event.set_name(OptionalString(entry, "name").empty() ? *id : OptionalString(entry, "name"));
+      if (absl::Status s = ParseParameters(entry["fields"], absl::StrCat(what, " field"),
+                                           *event.mutable_fields());
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FleetParser::ParseDevice(const YAML::Node& node,
+                                      const absl::flat_hash_set<std::string>& products,
+                                      DeviceConfig& device) const {
+  if (absl::Status s = RequireMap(node, "a device"); !s.ok()) return s;
+  absl::StatusOr<std::string> key = RequiredString(node, "key", "device");
+  if (!key.ok()) return key.status();
+  if (!IsValidKey(*key)) {
+    return Error(node, absl::StrCat("device key '", *key,
+                                    "' must be 1..64 letters, digits, '-', '_' or '.'"));
+  }
+  absl::StatusOr<std::string> product = RequiredString(node, "product", absl::StrCat("device '", *key, "'"));
+  if (!product.ok()) return product.status();
+  if (!products.contains(*product)) {
+    return Error(node, absl::StrCat("device '", *key, "': unknown product '", *product, "'"));
+  }
+  device.key = *key;
+  device.product_key = *product;
+  device.name = OptionalString(node, "name").empty() ? *key : OptionalString(node, "name");
+  device.driver = OptionalString(node, "driver").empty() ? "sim" : OptionalString(node, "driver");
+  device.settings = node["settings"] ? node["settings"] : YAML::Node(YAML::NodeType::Map);
+  device.location = NodeLocation(source_, node);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Fleet> FleetParser::Parse(const YAML::Node& root) {
+  if (!root.IsMap()) return Error(root, "the fleet file must be a mapping with products and devices");
+  const YAML::Node products = root["products"];
+  if (!products || !products.IsSequence() || products.size() == 0) {
+    return Error(root, "'products' must be a non-empty list");
+  }
+  Fleet fleet;
+  absl::flat_hash_set<std::string> product_keys;
+  for (const YAML::Node& node : products) {
+    pb::Product product;
+    if (absl::Status s = ParseProduct(node, product); !s.ok()) return s;
+    if (!product_keys.insert(product.product_key()).second) {
+      return Error(node, absl::StrCat("duplicate product '", product.product_key(), "'"));
+    }
+    fleet.products.push_back(std::make_shared<const ThingModel>(std::move(product)));
+  }
+  const YAML::Node devices = root["devices"];
+  if (devices && !devices.IsSequence()) return Error(devices, "'devices' must be a list");
+  absl::flat_hash_set<std::string> device_ids;
+  if (devices) {
+    for (const YAML::Node& node : devices) {
+      DeviceConfig device;
+      if (absl::Status s = ParseDevice(node, product_keys, device); !s.ok()) return s;
+      if (!device_ids.insert(absl::StrCat(device.product_key, "/", device.key)).second) {
+        return Error(node, absl::StrCat("duplicate device '", device.key, "' in product '",
+                                        device.product_key, "'"));
+      }
+      fleet.devices.push_back(std::move(device));
+    }
+  }
+  return fleet;
+}
+
+}  // namespace
+
+std::string NodeLocation(absl::string_view source_name, const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.line < 0) return std::string(source_name);
+  return absl::StrCat(source_name, ":", mark.line + 1);
+}
+
+absl::StatusOr<Fleet> ParseFleet(const std::string& yaml_text, absl::string_view source_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
+  }
+  try {
+    return FleetParser(source_name).Parse(root);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
+  }
+}
+
+absl::StatusOr<Fleet> LoadFleetFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read fleet file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseFleet(text.str(), path);
+}
+
+}  // namespace nb::device

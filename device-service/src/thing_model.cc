@@ -1,0 +1,254 @@
+#include "device-service/src/thing_model.h"
+
+#include <cmath>
+#include <limits>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status.h"
+
+namespace nb::device {
+namespace {
+
+using google::protobuf::Value;
+using northbound::common::v1::ErrorCode;
+
+absl::Status ParameterError(absl::string_view what, absl::string_view problem) {
+  return ErrorStatus(ErrorCode::PARAMETER_ERROR, absl::StrCat(what, " ", problem));
+}
+
+absl::string_view KindName(const Value& value) {
+  switch (value.kind_case()) {
+    case Value::kNullValue:
+      return "null";
+    case Value::kNumberValue:
+      return "a number";
+    case Value::kStringValue:
+      return "a string";
+    case Value::kBoolValue:
+      return "a boolean";
+    case Value::kStructValue:
+      return "an object";
+    case Value::kListValue:
+      return "a list";
+    default:
+      return "nothing";
+  }
+}
+
+absl::Status WrongType(const pb::DataSpec& spec, const Value& value, absl::string_view what) {
+  return ParameterError(what, absl::StrCat("must be ", DataTypeName(spec.type()), ", got ",
+                                           KindName(value)));
+}
+
+absl::Status CheckNumber(const pb::DataSpec& spec, double number, absl::string_view what) {
+  if (!std::isfinite(number)) return ParameterError(what, "must be a finite number");
+  switch (spec.type()) {
+    case pb::INT:
+      if (number != std::floor(number) || number < std::numeric_limits<int32_t>::min() ||
+          number > std::numeric_limits<int32_t>::max()) {
+        return ParameterError(what, absl::StrCat("must be a 32-bit integer, got ", number));
+      }
+      break;
+    case pb::LONG:
+    case pb::DATE:
+      // Integers beyond 2^53 do not survive JSON's doubles.
+      if (number != std::floor(number) || std::fabs(number) > 9007199254740992.0) {
+        return ParameterError(what, absl::StrCat("must be an integer of at most 2^53, got ",
+                                                 number));
+      }
+      if (spec.type() == pb::DATE && number < 0) {
+        return ParameterError(what, "must be milliseconds since 1970, not negative");
+      }
+      break;
+    case pb::FLOAT:
+      if (std::fabs(number) > std::numeric_limits<float>::max()) {
+        return ParameterError(what, "is out of the range of a float");
+      }
+      break;
+    default:
+      break;
+  }
+  if (spec.has_min() && number < spec.min()) {
+    return ParameterError(what, absl::StrCat("must be at least ", spec.min(), ", got ", number));
+  }
+  if (spec.has_max() && number > spec.max()) {
+    return ParameterError(what, absl::StrCat("must be at most ", spec.max(), ", got ", number));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+pb::DataType ParseDataType(absl::string_view name) {
+  if (name == "int") return pb::INT;
+  if (name == "long") return pb::LONG;
+  if (name == "float") return pb::FLOAT;
+  if (name == "double") return pb::DOUBLE;
+  if (name == "bool" || name == "boolean") return pb::BOOL;
+  if (name == "string") return pb::STRING;
+  if (name == "enum") return pb::ENUM;
+  if (name == "date") return pb::DATE;
+  return pb::DATA_TYPE_UNSPECIFIED;
+}
+
+absl::string_view DataTypeName(pb::DataType type) {
+  switch (type) {
+    case pb::INT:
+      return "int";
+    case pb::LONG:
+      return "long";
+    case pb::FLOAT:
+      return "float";
+    case pb::DOUBLE:
+      return "double";
+    case pb::BOOL:
+      return "bool";
+    case pb::STRING:
+      return "string";
+    case pb::ENUM:
+      return "enum";
+    case pb::DATE:
+      return "date";
+    default:
+      return "unknown";
+  }
+}
+
+absl::Status CheckValue(const pb::DataSpec& spec, const Value& value, absl::string_view what) {
+  switch (spec.type()) {
+    case pb::INT:
+    case pb::LONG:
+    case pb::FLOAT:
+    case pb::DOUBLE:
+    case pb::DATE:
+      if (value.kind_case() != Value::kNumberValue) return WrongType(spec, value, what);
+      return CheckNumber(spec, value.number_value(), what);
+    case pb::BOOL:
+      if (value.kind_case() != Value::kBoolValue) return WrongType(spec, value, what);
+      return absl::OkStatus();
+    case pb::STRING: {
+      if (value.kind_case() != Value::kStringValue) return WrongType(spec, value, what);
+      const uint32_t limit = spec.max_length() > 0 ? spec.max_length() : kDefaultMaxStringBytes;
+      if (value.string_value().size() > limit) {
+        return ParameterError(what, absl::StrCat("is longer than ", limit, " bytes"));
+      }
+      return absl::OkStatus();
+    }
+    case pb::ENUM:
+      if (value.kind_case() != Value::kStringValue) return WrongType(spec, value, what);
+      for (const std::string& allowed : spec.enum_values()) {
+        if (allowed == value.string_value()) return absl::OkStatus();
+      }
+      return ParameterError(what, absl::StrCat("must be one of [",
+                                               absl::StrJoin(spec.enum_values(), ", "), "], got \"",
+                                               value.string_value(), "\""));
+    default:
+      return ErrorStatus(ErrorCode::SYSTEM_ERROR, absl::StrCat(what, " has no type"));
+  }
+}
+
+ThingModel::ThingModel(pb::Product product) : product_(std::move(product)) {
+  const pb::ThingModel& model = product_.thing_model();
+  for (int i = 0; i < model.properties_size(); ++i) properties_[model.properties(i).id()] = i;
+  for (int i = 0; i < model.functions_size(); ++i) functions_[model.functions(i).id()] = i;
+  for (int i = 0; i < model.events_size(); ++i) events_[model.events(i).id()] = i;
+}
+
+const pb::PropertyDef* ThingModel::FindProperty(absl::string_view id) const {
+  auto it = properties_.find(id);
+  return it == properties_.end() ? nullptr : &product_.thing_model().properties(it->second);
+}
+
+const pb::FunctionDef* ThingModel::FindFunction(absl::string_view id) const {
+  auto it = functions_.find(id);
+  return it == functions_.end() ? nullptr : &product_.thing_model().functions(it->second);
+}
+
+const pb::EventDef* ThingModel::FindEvent(absl::string_view id) const {
+  auto it = events_.find(id);
+  return it == events_.end() ? nullptr : &product_.thing_model().events(it->second);
+}
+
+absl::Status ThingModel::CheckRead(const std::vector<std::string>& ids,
+                                   std::vector<std::string>& resolved) const {
+  resolved.clear();
+  if (ids.empty()) {
+    for (const pb::PropertyDef& property : product_.thing_model().properties()) {
+      resolved.push_back(property.id());
+    }
+    return absl::OkStatus();
+  }
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const std::string& id : ids) {
+    if (FindProperty(id) == nullptr) {
+      return ErrorStatus(ErrorCode::PROPERTY_UNDEFINED,
+                         absl::StrCat("property '", id, "' is not defined by product ",
+                                      product_key()));
+    }
+    if (seen.insert(id).second) resolved.push_back(id);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ThingModel::CheckWrite(const google::protobuf::Struct& values) const {
+  if (values.fields().empty()) {
+    return ErrorStatus(ErrorCode::PARAMETER_ERROR, "properties must name at least one value");
+  }
+  for (const auto& [id, value] : values.fields()) {
+    const pb::PropertyDef* property = FindProperty(id);
+    if (property == nullptr) {
+      return ErrorStatus(ErrorCode::PROPERTY_UNDEFINED,
+                         absl::StrCat("property '", id, "' is not defined by product ",
+                                      product_key()));
+    }
+    if (property->access() != pb::READ_WRITE) {
+      return ErrorStatus(ErrorCode::READ_ONLY, absl::StrCat("property '", id, "' is read-only"));
+    }
+    if (absl::Status status = CheckValue(property->spec(), value,
+                                         absl::StrCat("property '", id, "'"));
+        !status.ok()) {
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ThingModel::CheckInvoke(absl::string_view function_id,
+                                     const google::protobuf::Struct& inputs) const {
+  if (function_id.empty()) {
+    return ErrorStatus(ErrorCode::PARAMETER_ERROR, "functionId is required for INVOKE_FUNCTION");
+  }
+  const pb::FunctionDef* function = FindFunction(function_id);
+  if (function == nullptr) {
+    return ErrorStatus(ErrorCode::FUNCTION_UNDEFINED,
+                       absl::StrCat("function '", function_id, "' is not defined by product ",
+                                    product_key()));
+  }
+  for (const auto& [id, value] : inputs.fields()) {
+    const pb::ParameterDef* input = nullptr;
+    for (const pb::ParameterDef& candidate : function->inputs()) {
+      if (candidate.id() == id) input = &candidate;
+    }
+    if (input == nullptr) {
+      return ErrorStatus(ErrorCode::PARAMETER_ERROR,
+                         absl::StrCat("function '", function_id, "' has no input '", id, "'"));
+    }
+    if (absl::Status status = CheckValue(input->spec(), value,
+                                         absl::StrCat("input '", id, "'"));
+        !status.ok()) {
+      return status;
+    }
+  }
+  for (const pb::ParameterDef& input : function->inputs()) {
+    if (input.required() && !inputs.fields().contains(input.id())) {
+      return ErrorStatus(ErrorCode::PARAMETER_ERROR,
+                         absl::StrCat("function '", function_id, "' needs input '", input.id(),
+                                      "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace nb::device
