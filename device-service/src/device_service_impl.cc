@@ -23,6 +23,10 @@ class SendStream {
  public:
   explicit SendStream(grpc::ServerWriteReactor<pb::SendReply>* reactor) : reactor_(reactor) {}
 
+  // Sends the initial metadata at once, so a caller can tell the command was accepted
+  // before the first device answers. It is the stream's first write: writing_ starts true.
+  void Begin() { reactor_->StartSendInitialMetadata(); }
+
   void SetOperation(std::shared_ptr<SendOperation> operation) {
     bool cancel_now;
     {
@@ -102,7 +106,7 @@ class SendStream {
   std::deque<pb::SendReply> queue_ ABSL_GUARDED_BY(mu_);
   pb::SendReply current_;
   std::shared_ptr<SendOperation> operation_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = true;
   bool all_replied_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -125,6 +129,11 @@ class SendReactor final : public grpc::ServerWriteReactor<pb::SendReply> {
     stream_->SetOperation(*operation);
   }
 
+  void Begin() {
+    if (!rejected_) stream_->Begin();
+  }
+
+  void OnSendInitialMetadataDone(bool ok) override { stream_->OnWriteDone(ok); }
   void OnWriteDone(bool ok) override { stream_->OnWriteDone(ok); }
   void OnCancel() override {
     if (!rejected_) stream_->OnCancel();
@@ -198,7 +207,8 @@ class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
   absl::Mutex mu_;
   std::shared_ptr<Subscription> subscription_;
   pb::DeviceEvent current_;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // The initial metadata, sent once the subscription is live, is the first write.
+  bool writing_ ABSL_GUARDED_BY(mu_) = true;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::StatusCode end_ ABSL_GUARDED_BY(mu_) = grpc::StatusCode::OK;
 };
@@ -218,6 +228,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<pb::DeviceEvent> 
     Finish(status);
   }
 
+  void OnSendInitialMetadataDone(bool ok) override { stream_->OnWriteDone(ok); }
   void OnWriteDone(bool ok) override { stream_->OnWriteDone(ok); }
   void OnCancel() override { stream_->End(grpc::StatusCode::CANCELLED); }
   void OnDone() override {
@@ -270,7 +281,9 @@ void SubscribeReactor::Unregister() { service_.Unregister(stream_.get()); }
 
 grpc::ServerWriteReactor<pb::SendReply>* DeviceServiceImpl::Send(
     grpc::CallbackServerContext* context, const pb::SendRequest* request) {
-  return new SendReactor(context, *request, dispatcher_);
+  auto* reactor = new SendReactor(context, *request, dispatcher_);
+  reactor->Begin();
+  return reactor;
 }
 
 grpc::ServerWriteReactor<pb::DeviceEvent>* DeviceServiceImpl::Subscribe(
@@ -292,6 +305,8 @@ grpc::ServerWriteReactor<pb::DeviceEvent>* DeviceServiceImpl::Subscribe(
   Register(reactor->stream());
   bus_.Add(std::move(subscription));
   metrics_.SetSubscriptions(static_cast<double>(bus_.size()));
+  // Tells the caller the subscription is live: events published from now on reach it.
+  reactor->StartSendInitialMetadata();
   return reactor;
 }
 
