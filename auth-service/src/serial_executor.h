@@ -1,0 +1,34 @@
+#ifndef NORTHBOUND_AUTH_SERVICE_SERIAL_EXECUTOR_H_
+#define NORTHBOUND_AUTH_SERVICE_SERIAL_EXECUTOR_H_
+
+#include <deque>
+#include <functional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace nb::auth {
+
+// One thread that runs posted tasks in order: the database thread. Blocking work (SQLite)
+// runs here, never in a gRPC reaction. Post may be called from any thread.
+class SerialExecutor {
+ public:
+  SerialExecutor();
+  // Runs the tasks already posted, then joins.
+  ~SerialExecutor();
+
+  void Post(std::function<void()> task);
+
+ private:
+  void Run();
+
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace nb::auth
+
+#endif  // NORTHBOUND_AUTH_SERVICE_SERIAL_EXECUTOR_H_

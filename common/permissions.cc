@@ -1,0 +1,25 @@
+#include "common/permissions.h"
+
+#include <algorithm>
+
+namespace nb {
+
+bool Allows(const northbound::auth::v1::Permissions& permissions,
+            northbound::auth::v1::Operation operation, absl::string_view product_key,
+            absl::string_view device_key) {
+  const auto& operations = permissions.operations();
+  if (std::find(operations.begin(), operations.end(), operation) == operations.end()) return false;
+  if (permissions.all_products()) return true;
+  if (product_key == "*") return false;
+  for (const auto& grant : permissions.products()) {
+    if (grant.product_key() != product_key) continue;
+    if (grant.device_keys().empty()) return true;
+    if (device_key == "*") return false;
+    for (const std::string& key : grant.device_keys()) {
+      if (key == device_key) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace nb
