@@ -7,6 +7,7 @@
 #include "boost/beast/http/read.hpp"
 #include "boost/beast/http/write.hpp"
 #include "boost/beast/websocket/rfc6455.hpp"
+#include "ws-frontend/src/websocket_session.h"
 
 namespace nb::frontend {
 
@@ -20,8 +21,8 @@ constexpr std::uint32_t kMaxRequestHeaderBytes = 16 * 1024;
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
 }  // namespace
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<FrontendState> state)
-    : stream_(std::move(socket)), state_(std::move(state)) {}
+HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, FrontendContext& context)
+    : stream_(std::move(socket)), context_(context) {}
 
 void HttpSession::Run() {
   boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
@@ -48,16 +49,55 @@ void HttpSession::OnRead(beast::error_code error, std::size_t) {
 
   if (path == "/healthz") return Reply(http::status::ok, "ok\n");
   if (path == "/readyz") {
-    if (state_->draining.load()) return Reply(http::status::service_unavailable, "draining\n");
+    if (context_.state.draining.load()) return Reply(http::status::service_unavailable, "draining\n");
+    if (!context_.devices->Reachable()) {
+      return Reply(http::status::service_unavailable, "device-service unreachable\n");
+    }
+    if (!context_.auth->Reachable()) {
+      return Reply(http::status::service_unavailable, "auth-service unreachable\n");
+    }
     return Reply(http::status::ok, "ready\n");
   }
   if (path == "/messaging" || absl::StartsWith(path, "/messaging/")) {
     if (!beast::websocket::is_upgrade(request)) {
       return Reply(http::status::upgrade_required, "WebSocket upgrade required\n");
     }
-    return Reply(http::status::not_implemented, "the WebSocket protocol is not served yet\n");
+    if (!OriginAllowed(request)) return Reply(http::status::forbidden, "origin not allowed\n");
+    if (context_.state.draining.load()) {
+      return Reply(http::status::service_unavailable, "shutting down\n");
+    }
+    return Upgrade(TokenOf(request, path));
   }
   Reply(http::status::not_found, "not found\n");
+}
+
+bool HttpSession::OriginAllowed(const Request& request) const {
+  auto origin = request.find(http::field::origin);
+  // Clients that are not browsers send no Origin; they are not subject to the allow-list.
+  if (origin == request.end()) return true;
+  const absl::string_view value(origin->value().data(), origin->value().size());
+  for (const std::string& allowed : context_.allowed_origins) {
+    if (value == allowed) return true;
+  }
+  return false;
+}
+
+std::string HttpSession::TokenOf(const Request& request, absl::string_view path) {
+  constexpr absl::string_view kPrefix = "/messaging/";
+  if (absl::StartsWith(path, kPrefix)) return std::string(path.substr(kPrefix.size()));
+  auto authorization = request.find(http::field::authorization);
+  if (authorization == request.end()) return "";
+  const absl::string_view value(authorization->value().data(), authorization->value().size());
+  constexpr absl::string_view kBearer = "Bearer ";
+  if (!absl::StartsWith(value, kBearer)) return "";
+  return std::string(value.substr(kBearer.size()));
+}
+
+void HttpSession::Upgrade(std::string token) {
+  // The upgrade completes whatever the token: a bad one is refused with authError and
+  // close 1008, as the protocol says.
+  std::make_shared<WebsocketSession>(std::move(stream_), context_, std::move(token))
+      ->Run(parser_->release());
 }
 
 void HttpSession::Reply(http::status status, std::string body) {

@@ -4,12 +4,13 @@
 #include <memory>
 #include <optional>
 
+#include "absl/strings/string_view.h"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/core/tcp_stream.hpp"
 #include "boost/beast/http/message.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/string_body.hpp"
-#include "ws-frontend/src/frontend_state.h"
+#include "ws-frontend/src/frontend_context.h"
 
 namespace nb::frontend {
 
@@ -18,7 +19,7 @@ namespace nb::frontend {
 // Lives on its connection's strand.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<FrontendState> state);
+  HttpSession(boost::asio::ip::tcp::socket socket, FrontendContext& context);
 
   void Run();
 
@@ -29,13 +30,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void DoRead();
   void OnRead(boost::beast::error_code error, std::size_t bytes);
   void Reply(boost::beast::http::status status, std::string body);
+  bool OriginAllowed(const Request& request) const;
+  static std::string TokenOf(const Request& request, absl::string_view path);
+  void Upgrade(std::string token);
   void OnWrite(bool keep_alive, boost::beast::error_code error, std::size_t bytes);
   void DoClose();
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  std::shared_ptr<FrontendState> state_;
+  FrontendContext& context_;
 };
 
 }  // namespace nb::frontend

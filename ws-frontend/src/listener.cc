@@ -11,8 +11,8 @@ namespace nb::frontend {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Listener::Listener(asio::io_context& io, std::shared_ptr<FrontendState> state)
-    : io_(io), strand_(asio::make_strand(io)), acceptor_(strand_), state_(std::move(state)) {}
+Listener::Listener(asio::io_context& io, FrontendContext& context)
+    : io_(io), strand_(asio::make_strand(io)), acceptor_(strand_), context_(context) {}
 
 absl::Status Listener::Open(const std::string& host, int port) {
   boost::system::error_code error;
@@ -56,13 +56,13 @@ void Listener::OnAccept(boost::system::error_code error, tcp::socket socket) {
   if (error) {
     // Out of file descriptors and the like: log and keep accepting.
     log::Warn("accept failed", {{"error", error.message()}});
-  } else if (state_->draining.load()) {
+  } else if (context_.state.draining.load()) {
     boost::system::error_code ignored;
     socket.close(ignored);
   } else {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<HttpSession>(std::move(socket), state_)->Run();
+    std::make_shared<HttpSession>(std::move(socket), context_)->Run();
   }
   DoAccept();
 }

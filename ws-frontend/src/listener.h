@@ -7,7 +7,7 @@
 #include "absl/status/status.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/strand.hpp"
-#include "ws-frontend/src/frontend_state.h"
+#include "ws-frontend/src/frontend_context.h"
 
 namespace nb::frontend {
 
@@ -16,7 +16,7 @@ namespace nb::frontend {
 // listener's strand.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(boost::asio::io_context& io, std::shared_ptr<FrontendState> state);
+  Listener(boost::asio::io_context& io, FrontendContext& context);
 
   absl::Status Open(const std::string& host, int port);
   int port() const { return port_; }
@@ -31,7 +31,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::shared_ptr<FrontendState> state_;
+  FrontendContext& context_;
   int port_ = 0;
 };
 

@@ -1,0 +1,163 @@
+#include "ws-frontend/src/auth_client.h"
+
+#include <optional>
+
+#include "absl/synchronization/notification.h"
+#include "boost/asio/post.hpp"
+#include "common/log.h"
+
+namespace nb::frontend {
+
+namespace pb = northbound::auth::v1;
+
+namespace {
+constexpr size_t kMaxCacheEntries = 100'000;
+}  // namespace
+
+// The long-lived WatchRevocations call. Lives until OnDone; reports to the client.
+class AuthClient::Watch final : public grpc::ClientReadReactor<pb::RevocationEvent> {
+ public:
+  explicit Watch(AuthClient& client) : client_(client) {
+    client_.stub_->async()->WatchRevocations(&context_, &request_, this);
+    StartRead(&event_);
+    StartCall();
+  }
+
+  void Cancel() { context_.TryCancel(); }
+
+  void OnReadInitialMetadataDone(bool ok) override {
+    if (ok && client_.on_resync_) client_.on_resync_();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    client_.Forget(event_.client_id());
+    if (client_.on_client_changed_) client_.on_client_changed_(event_.client_id());
+    StartRead(&event_);
+  }
+
+  void OnDone(const grpc::Status&) override {
+    client_.OnWatchEnded();
+    delete this;
+  }
+
+ private:
+  AuthClient& client_;
+  grpc::ClientContext context_;
+  pb::WatchRevocationsRequest request_;
+  pb::RevocationEvent event_;
+};
+
+AuthClient::AuthClient(std::shared_ptr<grpc::Channel> channel, boost::asio::io_context& io,
+                       FrontendMetrics& metrics, std::chrono::milliseconds cache_ttl,
+                       std::chrono::milliseconds timeout)
+    : channel_(std::move(channel)),
+      stub_(pb::AuthService::NewStub(channel_)),
+      io_(io),
+      metrics_(metrics),
+      cache_ttl_(cache_ttl),
+      timeout_(timeout),
+      retry_timer_(std::make_unique<boost::asio::steady_timer>(io)) {}
+
+AuthClient::~AuthClient() { Stop(); }
+
+bool AuthClient::Reachable() const {
+  const grpc_connectivity_state state = channel_->GetState(true);
+  return state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN;
+}
+
+void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback done) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!fresh) {
+    std::optional<pb::ValidateTokenResponse> cached;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = cache_.find(token);
+      if (it != cache_.end() && it->second.expires > now) cached = it->second.response;
+    }
+    if (cached) {
+      metrics_.CountAuthCache(true);
+      done(*std::move(cached));
+      return;
+    }
+  }
+  metrics_.CountAuthCache(false);
+  struct Call {
+    grpc::ClientContext context;
+    pb::ValidateTokenRequest request;
+    pb::ValidateTokenResponse response;
+  };
+  auto call = std::make_shared<Call>();
+  call->request.set_token(token);
+  call->context.set_deadline(std::chrono::system_clock::now() + timeout_);
+  stub_->async()->ValidateToken(
+      &call->context, &call->request, &call->response,
+      [this, call, done = std::move(done)](grpc::Status status) {
+        if (!status.ok()) {
+          done(absl::UnavailableError("auth-service is not available"));
+          return;
+        }
+        {
+          absl::MutexLock lock(&mu_);
+          if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+          cache_[call->request.token()] = {call->response, std::chrono::steady_clock::now() + cache_ttl_};
+        }
+        done(call->response);
+      });
+}
+
+void AuthClient::Forget(const std::string& client_id) {
+  absl::MutexLock lock(&mu_);
+  absl::erase_if(cache_, [&](const auto& entry) {
+    return entry.second.response.principal().client_id() == client_id;
+  });
+}
+
+void AuthClient::StartWatch(std::function<void(const std::string&)> on_client_changed,
+                            std::function<void()> on_resync) {
+  on_client_changed_ = std::move(on_client_changed);
+  on_resync_ = std::move(on_resync);
+  OpenWatch();
+}
+
+void AuthClient::OpenWatch() {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  watch_ = new Watch(*this);
+}
+
+void AuthClient::OnWatchEnded() {
+  {
+    absl::MutexLock lock(&mu_);
+    watch_ = nullptr;
+    if (stopping_) return;
+    // While the watch is down revocations may be missed: cached answers are not trusted.
+    cache_.clear();
+  }
+  ScheduleWatch(std::chrono::seconds(1));
+}
+
+void AuthClient::ScheduleWatch(std::chrono::milliseconds delay) {
+  boost::asio::post(io_, [this, delay] {
+    retry_timer_->expires_after(delay);
+    retry_timer_->async_wait([this](boost::system::error_code error) {
+      if (!error) OpenWatch();
+    });
+  });
+}
+
+void AuthClient::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    if (watch_ != nullptr) watch_->Cancel();
+  }
+  // Wait for the watch's OnDone, which touches this object.
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(
+                           +[](Watch** watch) { return *watch == nullptr; }, &watch_),
+                       absl::Seconds(5));
+}
+
+}  // namespace nb::frontend

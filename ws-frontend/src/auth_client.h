@@ -1,0 +1,73 @@
+#ifndef NORTHBOUND_WS_FRONTEND_AUTH_CLIENT_H_
+#define NORTHBOUND_WS_FRONTEND_AUTH_CLIENT_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "northbound/auth/v1/auth.grpc.pb.h"
+#include "ws-frontend/src/frontend_metrics.h"
+
+namespace nb::frontend {
+
+using ValidateCallback =
+    std::function<void(absl::StatusOr<northbound::auth::v1::ValidateTokenResponse>)>;
+
+// Talks to auth-service: token validation with a short-lived cache, and the revocation
+// watch. Thread-safe; callbacks run on gRPC threads and must only post.
+class AuthClient {
+ public:
+  AuthClient(std::shared_ptr<grpc::Channel> channel, boost::asio::io_context& io,
+             FrontendMetrics& metrics, std::chrono::milliseconds cache_ttl,
+             std::chrono::milliseconds timeout);
+  ~AuthClient();
+
+  // `done` gets the answer, or UNAVAILABLE when auth-service cannot be asked: never a
+  // guess. `fresh` skips the cache (after a revocation).
+  void Validate(const std::string& token, bool fresh, ValidateCallback done);
+
+  // Watches revocations until Stop. `on_client_changed(client_id)` for each event;
+  // `on_resync()` whenever the watch (re)connects, since events may have been missed.
+  void StartWatch(std::function<void(const std::string&)> on_client_changed,
+                  std::function<void()> on_resync);
+  void Stop();
+
+  bool Reachable() const;
+
+ private:
+  class Watch;
+  struct CacheEntry {
+    northbound::auth::v1::ValidateTokenResponse response;
+    std::chrono::steady_clock::time_point expires;
+  };
+
+  void Forget(const std::string& client_id);
+  void ScheduleWatch(std::chrono::milliseconds delay);
+  void OpenWatch();
+  void OnWatchEnded();
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<northbound::auth::v1::AuthService::Stub> stub_;
+  boost::asio::io_context& io_;
+  FrontendMetrics& metrics_;
+  const std::chrono::milliseconds cache_ttl_;
+  const std::chrono::milliseconds timeout_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
+  Watch* watch_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void(const std::string&)> on_client_changed_;
+  std::function<void()> on_resync_;
+  std::unique_ptr<boost::asio::steady_timer> retry_timer_;
+};
+
+}  // namespace nb::frontend
+
+#endif  // NORTHBOUND_WS_FRONTEND_AUTH_CLIENT_H_

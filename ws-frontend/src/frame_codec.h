@@ -1,0 +1,83 @@
+#ifndef NORTHBOUND_WS_FRONTEND_FRAME_CODEC_H_
+#define NORTHBOUND_WS_FRONTEND_FRAME_CODEC_H_
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "boost/json/object.hpp"
+#include "boost/json/value.hpp"
+#include "common/status.h"
+#include "google/protobuf/struct.pb.h"
+
+// The JSON frames of the WebSocket protocol (PROTOCOL.md sections 2 and 3): parsing what
+// clients send and building what the server sends. Pure functions, no I/O.
+namespace nb::frontend {
+
+inline constexpr size_t kMaxIdBytes = 128;
+// Deeper JSON than this is refused before it costs anything.
+inline constexpr int kMaxJsonDepth = 32;
+
+struct SubFrame {
+  std::string id;
+  std::string topic;
+  boost::json::object parameter;
+};
+
+struct UnsubFrame {
+  std::string id;
+};
+
+struct PingFrame {
+  std::optional<std::string> id;
+};
+
+using ClientFrame = std::variant<SubFrame, UnsubFrame, PingFrame>;
+
+// A frame that could not be accepted. `id` is set when the frame carried a usable one;
+// `is_sub` tells whether it was a sub with a valid id (which then also gets a complete).
+struct FrameError {
+  ErrorCode code;
+  std::string message;
+  std::optional<std::string> id;
+  std::optional<std::string> topic;
+  bool is_sub = false;
+};
+
+// Parses one text frame. Unknown fields are ignored.
+std::variant<ClientFrame, FrameError> ParseClientFrame(absl::string_view text);
+
+// Server frames, serialized. Every frame that answers a request carries the request's id
+// as both "id" and "requestId".
+std::string ErrorFrame(const std::optional<std::string>& id, const std::optional<std::string>& topic,
+                       ErrorCode code, absl::string_view message);
+// The failure of one device of a command: an error frame with its deviceId.
+std::string DeviceErrorFrame(absl::string_view id, absl::string_view topic,
+                             absl::string_view device_id, ErrorCode code, absl::string_view message);
+std::string CompleteFrame(absl::string_view id, absl::string_view topic);
+std::string PongFrame(const std::optional<std::string>& id);
+std::string AuthErrorFrame(absl::string_view message);
+
+// A "result" frame. `extra` fields (deviceId, messageId, timestamp, async ...) follow the
+// topic; the payload comes last.
+std::string ResultFrame(absl::string_view id, absl::string_view topic, boost::json::object extra,
+                        boost::json::value payload);
+
+// JSON <-> protobuf Struct/Value, for payloads and values.
+boost::json::value ToJson(const google::protobuf::Value& value);
+boost::json::object ToJson(const google::protobuf::Struct& value);
+google::protobuf::Value ToProtoValue(const boost::json::value& value);
+google::protobuf::Struct ToProtoStruct(const boost::json::object& object);
+
+// Serializes JSON the way clients expect to read it: numbers in their shortest exact form
+// ("20.5", "2", not "2.05E1"), integral doubles up to 2^53 without a fraction.
+std::string Serialize(const boost::json::value& value);
+
+// The frame's "type" for metrics: sub, unsub, ping, or "invalid".
+absl::string_view FrameTypeName(const ClientFrame& frame);
+
+}  // namespace nb::frontend
+
+#endif  // NORTHBOUND_WS_FRONTEND_FRAME_CODEC_H_

@@ -1,0 +1,45 @@
+#ifndef NORTHBOUND_WS_FRONTEND_FRONTEND_CONTEXT_H_
+#define NORTHBOUND_WS_FRONTEND_FRONTEND_CONTEXT_H_
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "ws-frontend/src/auth_client.h"
+#include "ws-frontend/src/device_client.h"
+#include "ws-frontend/src/frontend_metrics.h"
+#include "ws-frontend/src/frontend_state.h"
+#include "ws-frontend/src/session_registry.h"
+#include "ws-frontend/src/sub_planner.h"
+
+namespace nb::frontend {
+
+// The limits of PROTOCOL.md section 9 and the other per-session settings.
+struct SessionLimits {
+  size_t max_frame_bytes = 64 * 1024;
+  size_t max_subscriptions = 128;
+  double frames_per_second = 100;
+  double frame_burst = 200;
+  std::chrono::seconds rate_abuse_window{10};
+  size_t outbound_limit_bytes = 4 * 1024 * 1024;
+  // Backpressure starts at half the limit; a client whose queue stays above that this
+  // long is not reading and is closed with 4008.
+  std::chrono::seconds slow_consumer_after{10};
+  std::chrono::seconds idle_timeout{60};
+  PlanLimits plan;
+};
+
+// What every session shares. Built once in main; outlives every session.
+struct FrontendContext {
+  FrontendState state;
+  SessionLimits limits;
+  std::vector<std::string> allowed_origins;
+  FrontendMetrics* metrics = nullptr;
+  AuthClient* auth = nullptr;
+  DeviceClient* devices = nullptr;
+  SessionRegistry registry;
+};
+
+}  // namespace nb::frontend
+
+#endif  // NORTHBOUND_WS_FRONTEND_FRONTEND_CONTEXT_H_

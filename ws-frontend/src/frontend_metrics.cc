@@ -1,0 +1,79 @@
+#include "ws-frontend/src/frontend_metrics.h"
+
+#include "common/metrics.h"
+
+namespace nb::frontend {
+
+FrontendMetrics::FrontendMetrics(prometheus::Registry& registry) {
+  connections_ = &prometheus::BuildGauge()
+                      .Name(MetricName("frontend", "connections"))
+                      .Help("Open WebSocket connections.")
+                      .Register(registry)
+                      .Add({});
+  auto& in = prometheus::BuildCounter()
+                 .Name(MetricName("frontend", "frames_in", "", true))
+                 .Help("Frames received from clients, by type.")
+                 .Register(registry);
+  for (const char* type : {"sub", "unsub", "ping", "invalid", "binary"}) frames_in_[type] = &in.Add({{"type", type}});
+  auto& out = prometheus::BuildCounter()
+                  .Name(MetricName("frontend", "frames_out", "", true))
+                  .Help("Frames sent to clients, by type.")
+                  .Register(registry);
+  for (const char* type : {"result", "error", "complete", "pong", "authError"}) {
+    frames_out_[type] = &out.Add({{"type", type}});
+  }
+  auto& subscriptions = prometheus::BuildGauge()
+                            .Name(MetricName("frontend", "subscriptions"))
+                            .Help("Live subscriptions, by topic family.")
+                            .Register(registry);
+  for (const char* family : {"command", "event"}) subscriptions_[family] = &subscriptions.Add({{"family", family}});
+  auto& errors = prometheus::BuildCounter()
+                     .Name(MetricName("frontend", "errors", "", true))
+                     .Help("Error frames sent, by protocol error code.")
+                     .Register(registry);
+  for (int code = northbound::common::v1::ErrorCode_MIN + 1; code <= northbound::common::v1::ErrorCode_MAX; ++code) {
+    errors_[code] = &errors.Add({{"code", std::string(ErrorCodeName(static_cast<ErrorCode>(code)))}});
+  }
+  auto& closes = prometheus::BuildCounter()
+                     .Name(MetricName("frontend", "closes", "", true))
+                     .Help("Connections closed by the server, by WebSocket close code.")
+                     .Register(registry);
+  for (int code : {1000, 1001, 1007, 1008, 1009, 1011, 1013, 4008, 4029}) {
+    closes_[code] = &closes.Add({{"code", std::to_string(code)}});
+  }
+  auto& cache = prometheus::BuildCounter()
+                    .Name(MetricName("frontend", "auth_cache", "", true))
+                    .Help("Token validations answered from the cache (hit) or by auth-service (miss).")
+                    .Register(registry);
+  cache_hits_ = &cache.Add({{"result", "hit"}});
+  cache_misses_ = &cache.Add({{"result", "miss"}});
+  auto& rpc = prometheus::BuildHistogram()
+                  .Name(MetricName("frontend", "device_rpc_latency", "seconds"))
+                  .Help("Duration of device-service calls made for subscriptions, by RPC.")
+                  .Register(registry);
+  for (const char* name : {"send", "subscribe"}) device_rpc_[name] = &rpc.Add({{"rpc", name}}, LatencyBuckets());
+}
+
+void FrontendMetrics::CountFrameIn(const std::string& type) {
+  if (auto it = frames_in_.find(type); it != frames_in_.end()) it->second->Increment();
+}
+
+void FrontendMetrics::CountFrameOut(const std::string& type) {
+  if (auto it = frames_out_.find(type); it != frames_out_.end()) it->second->Increment();
+}
+
+void FrontendMetrics::CountError(ErrorCode code) {
+  if (auto it = errors_.find(code); it != errors_.end()) it->second->Increment();
+}
+
+void FrontendMetrics::CountClose(int code) {
+  if (auto it = closes_.find(code); it != closes_.end()) it->second->Increment();
+}
+
+void FrontendMetrics::CountAuthCache(bool hit) { (hit ? cache_hits_ : cache_misses_)->Increment(); }
+
+void FrontendMetrics::ObserveDeviceRpc(const std::string& rpc, double seconds) {
+  if (auto it = device_rpc_.find(rpc); it != device_rpc_.end()) it->second->Observe(seconds);
+}
+
+}  // namespace nb::frontend

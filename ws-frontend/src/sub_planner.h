@@ -1,0 +1,42 @@
+#ifndef NORTHBOUND_WS_FRONTEND_SUB_PLANNER_H_
+#define NORTHBOUND_WS_FRONTEND_SUB_PLANNER_H_
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "northbound/auth/v1/auth.pb.h"
+#include "northbound/device/v1/device_service.pb.h"
+#include "ws-frontend/src/frame_codec.h"
+
+namespace nb::frontend {
+
+// A sub on /device-message-sender/...: one Send on device-service. Devices the client may
+// not touch are left out of the request and answered with PERMISSION_DENIED each.
+struct CommandPlan {
+  northbound::device::v1::SendRequest request;
+  std::vector<std::string> denied_devices;
+};
+
+// A sub on /device/...: one Subscribe on device-service.
+struct EventPlan {
+  std::string pattern;
+};
+
+using SubPlan = std::variant<CommandPlan, EventPlan>;
+
+struct PlanLimits {
+  size_t max_devices = 1000;
+};
+
+// Turns a sub frame into the device-service call that serves it, applying every rule of
+// PROTOCOL.md sections 4 and 5 and the client's permissions. Errors carry the protocol
+// error code (UNKNOWN_TOPIC, PARAMETER_ERROR, UNSUPPORTED_MESSAGE, PERMISSION_DENIED).
+absl::StatusOr<SubPlan> PlanSub(const SubFrame& sub,
+                                const northbound::auth::v1::Permissions& permissions,
+                                const PlanLimits& limits);
+
+}  // namespace nb::frontend
+
+#endif  // NORTHBOUND_WS_FRONTEND_SUB_PLANNER_H_

@@ -1,0 +1,463 @@
+#include "ws-frontend/src/websocket_session.h"
+
+#include "absl/strings/str_cat.h"
+#include "boost/asio/dispatch.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/beast/core/buffers_to_string.hpp"
+#include "boost/beast/websocket/error.hpp"
+#include "common/log.h"
+#include "common/topic.h"
+
+namespace nb::frontend {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace device = northbound::device::v1;
+namespace auth = northbound::auth::v1;
+using northbound::common::v1::ErrorCode;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kCloseHandshakeLimit = std::chrono::seconds(5);
+
+}  // namespace
+
+WebsocketSession::WebsocketSession(beast::tcp_stream stream, FrontendContext& context, std::string token)
+    : ws_(std::move(stream)),
+      strand_(*ws_.get_executor().target<Strand>()),
+      context_(context),
+      token_(std::move(token)),
+      slow_timer_(strand_),
+      rate_(context.limits.frames_per_second, context.limits.frame_burst),
+      close_timer_(strand_) {}
+
+WebsocketSession::~WebsocketSession() = default;
+
+void WebsocketSession::Run(Request request) {
+  asio::dispatch(strand_, [self = shared_from_this(), request = std::make_shared<Request>(std::move(request))] {
+    // The WebSocket layer's own timeouts take over from the TCP stream's.
+    beast::get_lowest_layer(self->ws_).expires_never();
+    websocket::stream_base::timeout timeout = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeout.idle_timeout = self->context_.limits.idle_timeout;
+    timeout.keep_alive_pings = true;
+    self->ws_.set_option(timeout);
+    self->ws_.read_message_max(self->context_.limits.max_frame_bytes);
+    self->ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+      response.set(beast::http::field::server, "northbound-ws-frontend");
+    }));
+    self->ws_.async_accept(*request, [self, request](beast::error_code error) { self->OnAccept(error); });
+  });
+}
+
+void WebsocketSession::OnAccept(beast::error_code error) {
+  if (error) return;  // The handshake failed; the socket closes with this object.
+  context_.registry.Add(shared_from_this());
+  context_.metrics->connections().Increment();
+  accepted_ = true;
+  CheckSlowConsumer();
+  if (closing_) {
+    // A drain began during the handshake.
+    closing_ = false;
+    return Close(1001, "server shutting down", false);
+  }
+  std::weak_ptr<WebsocketSession> weak = shared_from_this();
+  context_.auth->Validate(token_, false, [weak, strand = strand_](auto result) {
+    asio::post(strand, [weak, result = std::move(result)]() mutable {
+      if (auto self = weak.lock()) self->OnValidated(std::move(result), true);
+    });
+  });
+}
+
+void WebsocketSession::OnValidated(absl::StatusOr<auth::ValidateTokenResponse> result, bool initial) {
+  if (finished_ || closing_) return;
+  if (!result.ok()) {
+    if (!initial) return;  // Sessions already authenticated keep working while auth-service is away.
+    Send(ErrorFrame(std::nullopt, std::nullopt, ErrorCode::SERVER_NOT_AVAILABLE,
+                    "auth-service is not available; try again later"),
+         "error");
+    context_.metrics->CountError(ErrorCode::SERVER_NOT_AVAILABLE);
+    return Close(1013, "try again later", true);
+  }
+  if (result->status() != auth::VALID) {
+    log::Info("session refused", {{"client", result->principal().client_id()},
+                                  {"hint", log::SecretHint(token_)},
+                                  {"reason", auth::TokenStatus_Name(result->status())}});
+    Send(AuthErrorFrame(initial ? "invalid token" : "token revoked"), "authError");
+    return Close(1008, initial ? "invalid token" : "token revoked", true);
+  }
+  client_id_ = result->principal().client_id();
+  permissions_ = result->principal().permissions();
+  if (initial) {
+    authenticated_ = true;
+    DoRead();
+  }
+}
+
+void WebsocketSession::Revalidate() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->finished_ || self->closing_ || !self->authenticated_) return;
+    std::weak_ptr<WebsocketSession> weak = self;
+    self->context_.auth->Validate(self->token_, true, [weak, strand = self->strand_](auto result) {
+      asio::post(strand, [weak, result = std::move(result)]() mutable {
+        if (auto alive = weak.lock()) alive->OnValidated(std::move(result), false);
+      });
+    });
+  });
+}
+
+void WebsocketSession::Shutdown() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->finished_) return;
+    if (!self->accepted_) {
+      self->closing_ = true;  // OnAccept closes with 1001.
+      return;
+    }
+    self->Close(1001, "server shutting down", true);
+  });
+}
+
+void WebsocketSession::DoRead() {
+  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
+    self->OnRead(error, bytes);
+  });
+}
+
+void WebsocketSession::OnRead(beast::error_code error, std::size_t) {
+  if (error) {
+    if (error == websocket::error::message_too_big) context_.metrics->CountClose(1009);
+    return Finish();
+  }
+  if (!closing_) {
+    if (ws_.got_binary()) {
+      context_.metrics->CountFrameIn("binary");
+      Reject(std::nullopt, std::nullopt, ErrorCode::UNSUPPORTED_MESSAGE,
+             "binary frames are not supported; send JSON text frames", false);
+    } else {
+      HandleText(beast::buffers_to_string(buffer_.data()));
+    }
+  }
+  buffer_.consume(buffer_.size());
+  DoRead();
+}
+
+void WebsocketSession::HandleText(std::string_view text) {
+  std::variant<ClientFrame, FrameError> parsed = ParseClientFrame(absl::string_view(text.data(), text.size()));
+  const auto now = Clock::now();
+  if (!rate_.Allow(now)) {
+    // An episode of abuse starts after a second without limiting; 10 s of it closes.
+    if (!limited_since_ || now - last_limited_ > std::chrono::seconds(1)) limited_since_ = now;
+    last_limited_ = now;
+    if (now - *limited_since_ >= context_.limits.rate_abuse_window) {
+      return Close(4029, "rate limit exceeded for too long", false);
+    }
+    std::optional<std::string> id;
+    bool sub_with_id = false;
+    if (auto* frame = std::get_if<ClientFrame>(&parsed)) {
+      if (auto* sub = std::get_if<SubFrame>(frame)) {
+        id = sub->id;
+        sub_with_id = !ids_.contains(sub->id);
+      } else if (auto* ping = std::get_if<PingFrame>(frame)) {
+        id = ping->id;
+      } else {
+        id = std::get<UnsubFrame>(*frame).id;
+      }
+    }
+    context_.metrics->CountFrameIn("invalid");
+    return Reject(id, std::nullopt, ErrorCode::RATE_LIMITED,
+                  "too many frames per second; slow down", sub_with_id);
+  }
+  if (auto* error = std::get_if<FrameError>(&parsed)) {
+    context_.metrics->CountFrameIn("invalid");
+    if (error->is_sub && error->id && ids_.contains(*error->id)) {
+      return Reject(error->id, error->topic, ErrorCode::DUPLICATE_ID,
+                    "a subscription with this id is live", false);
+    }
+    return Reject(error->id, error->topic, error->code, error->message, error->is_sub && error->id);
+  }
+  ClientFrame& frame = std::get<ClientFrame>(parsed);
+  context_.metrics->CountFrameIn(std::string(FrameTypeName(frame)));
+  if (auto* sub = std::get_if<SubFrame>(&frame)) return HandleSub(std::move(*sub));
+  if (auto* unsub = std::get_if<UnsubFrame>(&frame)) return HandleUnsub(*unsub);
+  Send(PongFrame(std::get<PingFrame>(frame).id), "pong");
+}
+
+void WebsocketSession::Reject(const std::optional<std::string>& id,
+                              const std::optional<std::string>& topic, ErrorCode code,
+                              absl::string_view message, bool complete) {
+  context_.metrics->CountError(code);
+  Send(ErrorFrame(id, topic, code, message), "error");
+  if (complete && id) Send(CompleteFrame(*id, topic.value_or("")), "complete");
+}
+
+void WebsocketSession::HandleSub(SubFrame sub) {
+  if (ids_.contains(sub.id)) {
+    return Reject(sub.id, sub.topic, ErrorCode::DUPLICATE_ID, "a subscription with this id is live",
+                  false);
+  }
+  if (calls_.size() >= context_.limits.max_subscriptions) {
+    return Reject(sub.id, sub.topic, ErrorCode::TOO_MANY_SUBSCRIPTIONS,
+                  absl::StrCat("at most ", context_.limits.max_subscriptions,
+                               " live subscriptions per connection"),
+                  true);
+  }
+  absl::StatusOr<SubPlan> plan = PlanSub(sub, permissions_, context_.limits.plan);
+  if (!plan.ok()) {
+    return Reject(sub.id, sub.topic, ErrorCodeOf(plan.status()), plan.status().message(), true);
+  }
+  if (auto* command = std::get_if<CommandPlan>(&*plan)) return StartCommand(sub, std::move(*command));
+  StartEvents(sub, std::get<EventPlan>(*plan));
+}
+
+void WebsocketSession::StartCommand(const SubFrame& sub, CommandPlan plan) {
+  const std::string& product = plan.request.product_key();
+  for (const std::string& device_key : plan.denied_devices) {
+    context_.metrics->CountError(ErrorCode::PERMISSION_DENIED);
+    Send(DeviceErrorFrame(sub.id, absl::StrCat(kSenderTopicPrefix, product, "/", device_key),
+                          device_key, ErrorCode::PERMISSION_DENIED,
+                          "this client may not touch this device"),
+         "error");
+  }
+  const uint64_t call_id = next_call_id_++;
+  Subscription& subscription = calls_[call_id];
+  subscription.id = sub.id;
+  subscription.topic = sub.topic;
+  subscription.product_key = product;
+  subscription.command = true;
+  subscription.started = Clock::now();
+  ids_[sub.id] = call_id;
+  context_.metrics->subscriptions("command").Increment();
+  device::DeviceService::Stub& stub = context_.devices->NextStub();
+  subscription.call = StreamingCall<device::SendRequest, device::SendReply>::Start(
+      strand_, std::weak_ptr<StreamSink<device::SendReply>>(shared_from_this()), call_id,
+      std::move(plan.request),
+      [&stub](grpc::ClientContext* context, const device::SendRequest* request,
+              grpc::ClientReadReactor<device::SendReply>* reactor) {
+        stub.async()->Send(context, request, reactor);
+      });
+}
+
+void WebsocketSession::StartEvents(const SubFrame& sub, const EventPlan& plan) {
+  const uint64_t call_id = next_call_id_++;
+  Subscription& subscription = calls_[call_id];
+  subscription.id = sub.id;
+  subscription.topic = sub.topic;
+  subscription.command = false;
+  subscription.started = Clock::now();
+  ids_[sub.id] = call_id;
+  context_.metrics->subscriptions("event").Increment();
+  device::SubscribeRequest request;
+  request.set_topic(plan.pattern);
+  device::DeviceService::Stub& stub = context_.devices->NextStub();
+  subscription.call = StreamingCall<device::SubscribeRequest, device::DeviceEvent>::Start(
+      strand_, std::weak_ptr<StreamSink<device::DeviceEvent>>(shared_from_this()), call_id,
+      std::move(request),
+      [&stub](grpc::ClientContext* context, const device::SubscribeRequest* request,
+              grpc::ClientReadReactor<device::DeviceEvent>* reactor) {
+        stub.async()->Subscribe(context, request, reactor);
+      });
+}
+
+void WebsocketSession::HandleUnsub(const UnsubFrame& unsub) {
+  auto it = ids_.find(unsub.id);
+  // Not live (never was, or already complete): its complete was already sent.
+  if (it == ids_.end()) return;
+  const uint64_t call_id = it->second;
+  Subscription& subscription = calls_.at(call_id);
+  subscription.call->Cancel();
+  Send(CompleteFrame(subscription.id, subscription.topic), "complete");
+  EndSubscription(call_id);
+}
+
+WebsocketSession::Subscription* WebsocketSession::FindCall(uint64_t call_id) {
+  auto it = calls_.find(call_id);
+  return it == calls_.end() ? nullptr : &it->second;
+}
+
+void WebsocketSession::EndSubscription(uint64_t call_id) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return;
+  context_.metrics->subscriptions(it->second.command ? "command" : "event").Decrement();
+  ids_.erase(it->second.id);
+  paused_.erase(call_id);
+  calls_.erase(it);
+}
+
+void WebsocketSession::OnStreamMessage(uint64_t call_id, device::SendReply reply) {
+  Subscription* subscription = FindCall(call_id);
+  if (subscription == nullptr || closing_) return;
+  const std::string topic =
+      absl::StrCat(kSenderTopicPrefix, subscription->product_key, "/", reply.device_key());
+  if (reply.code() != ErrorCode::ERROR_CODE_UNSPECIFIED) {
+    context_.metrics->CountError(reply.code());
+    Send(DeviceErrorFrame(subscription->id, topic, reply.device_key(), reply.code(), reply.message()),
+         "error");
+  } else {
+    boost::json::object extra;
+    extra["deviceId"] = boost::json::string_view(reply.device_key());
+    extra["messageId"] = boost::json::string_view(reply.message_id());
+    extra["timestamp"] = reply.timestamp_ms();
+    if (reply.async()) extra["async"] = true;
+    Send(ResultFrame(subscription->id, topic, std::move(extra), ToJson(reply.payload())), "result");
+  }
+  AfterMessage(call_id);
+}
+
+void WebsocketSession::OnStreamMessage(uint64_t call_id, device::DeviceEvent event) {
+  Subscription* subscription = FindCall(call_id);
+  if (subscription == nullptr || closing_) return;
+  boost::json::object extra;
+  extra["deviceId"] = boost::json::string_view(event.device_key());
+  if (!event.message_id().empty()) extra["messageId"] = boost::json::string_view(event.message_id());
+  extra["timestamp"] = event.timestamp_ms();
+  if (event.code() != ErrorCode::ERROR_CODE_UNSPECIFIED) {
+    extra["code"] = boost::json::string_view(ErrorCodeName(event.code()).data(), ErrorCodeName(event.code()).size());
+    extra["message"] = boost::json::string_view(event.message());
+  }
+  if (event.dropped_before() > 0) extra["dropped"] = event.dropped_before();
+  Send(ResultFrame(subscription->id, event.topic(), std::move(extra), ToJson(event.payload())), "result");
+  AfterMessage(call_id);
+}
+
+void WebsocketSession::AfterMessage(uint64_t call_id) {
+  Subscription* subscription = FindCall(call_id);
+  if (subscription == nullptr) return;
+  // Backpressure: past the high-water mark the stream is not read until the queue drains,
+  // so HTTP/2 flow control pushes back to device-service.
+  if (queued_bytes_ > context_.limits.outbound_limit_bytes / 2) {
+    paused_.insert(call_id);
+  } else {
+    subscription->call->Resume();
+  }
+}
+
+void WebsocketSession::ResumePaused() {
+  for (uint64_t call_id : paused_) {
+    if (Subscription* subscription = FindCall(call_id)) subscription->call->Resume();
+  }
+  paused_.clear();
+}
+
+void WebsocketSession::OnStreamDone(uint64_t call_id, absl::Status status) {
+  Subscription* subscription = FindCall(call_id);
+  if (subscription == nullptr || closing_) return;
+  context_.metrics->ObserveDeviceRpc(
+      subscription->command ? "send" : "subscribe",
+      std::chrono::duration<double>(Clock::now() - subscription->started).count());
+  if (!status.ok()) {
+    ErrorCode code = ErrorCodeOf(status);
+    std::string message(status.message());
+    if (code == ErrorCode::SERVER_NOT_AVAILABLE) {
+      message = "device-service is not available";
+    } else if (code == ErrorCode::SYSTEM_ERROR) {
+      log::Error("device-service call failed", {{"error", message}, {"client", client_id_}});
+      message = "internal error";
+    }
+    Reject(subscription->id, subscription->topic, code, message, false);
+  }
+  Send(CompleteFrame(subscription->id, subscription->topic), "complete");
+  EndSubscription(call_id);
+}
+
+void WebsocketSession::Send(std::string frame, const char* type) {
+  if (finished_ || closing_) return;
+  context_.metrics->CountFrameOut(type);
+  queued_bytes_ += frame.size();
+  queue_.emplace_back(std::move(frame), type);
+  if (queued_bytes_ > context_.limits.outbound_limit_bytes) {
+    return Close(4008, "slow consumer: outbound queue full", false);
+  }
+  if (queued_bytes_ > context_.limits.outbound_limit_bytes / 2 && !above_high_water_since_) {
+    above_high_water_since_ = Clock::now();
+  }
+  if (!writing_) DoWrite();
+}
+
+void WebsocketSession::DoWrite() {
+  if (queue_.empty()) {
+    if (pending_close_) DoClose();
+    return;
+  }
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(asio::buffer(queue_.front().first),
+                  [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
+                    self->OnWrite(error, bytes);
+                  });
+}
+
+void WebsocketSession::OnWrite(beast::error_code error, std::size_t) {
+  writing_ = false;
+  if (error) return Finish();
+  queued_bytes_ -= queue_.front().first.size();
+  queue_.pop_front();
+  if (queued_bytes_ <= context_.limits.outbound_limit_bytes / 4) {
+    above_high_water_since_.reset();
+    ResumePaused();
+  }
+  DoWrite();
+}
+
+void WebsocketSession::CheckSlowConsumer() {
+  if (finished_) return;
+  if (above_high_water_since_ && !closing_ &&
+      Clock::now() - *above_high_water_since_ >= context_.limits.slow_consumer_after) {
+    Close(4008, "slow consumer: not reading", false);
+  }
+  slow_timer_.expires_after(std::chrono::seconds(1));
+  slow_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+    if (!error) self->CheckSlowConsumer();
+  });
+}
+
+void WebsocketSession::Close(uint16_t code, absl::string_view reason, bool flush) {
+  if (closing_ || finished_) return;
+  closing_ = true;
+  pending_close_ = code;
+  close_reason_ = std::string(reason);
+  context_.metrics->CountClose(code);
+  for (auto& [call_id, subscription] : calls_) subscription.call->Cancel();
+  while (!calls_.empty()) EndSubscription(calls_.begin()->first);
+  if (!flush) {
+    // Keep only the frame being written; nothing else will be sent.
+    while (queue_.size() > (writing_ ? 1u : 0u)) {
+      queued_bytes_ -= queue_.back().first.size();
+      queue_.pop_back();
+    }
+  }
+  // A peer that neither reads nor answers the close loses the connection anyway.
+  close_timer_.expires_after(kCloseHandshakeLimit + context_.limits.slow_consumer_after);
+  close_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+    if (error) return;
+    self->Finish();
+  });
+  if (!writing_) DoWrite();
+}
+
+void WebsocketSession::DoClose() {
+  const uint16_t code = *pending_close_;
+  pending_close_.reset();
+  ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), close_reason_),
+                  [self = shared_from_this()](beast::error_code) {
+                    // The close handshake is over (or failed): the connection is done.
+                    self->Finish();
+                  });
+}
+
+void WebsocketSession::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  for (auto& [call_id, subscription] : calls_) subscription.call->Cancel();
+  while (!calls_.empty()) EndSubscription(calls_.begin()->first);
+  slow_timer_.cancel();
+  close_timer_.cancel();
+  if (accepted_) {
+    context_.registry.Remove(this);
+    context_.metrics->connections().Decrement();
+  }
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);
+}
+
+}  // namespace nb::frontend

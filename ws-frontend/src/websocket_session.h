@@ -1,0 +1,126 @@
+#ifndef NORTHBOUND_WS_FRONTEND_WEBSOCKET_SESSION_H_
+#define NORTHBOUND_WS_FRONTEND_WEBSOCKET_SESSION_H_
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/beast/core/flat_buffer.hpp"
+#include "boost/beast/core/tcp_stream.hpp"
+#include "boost/beast/http/message.hpp"
+#include "boost/beast/http/string_body.hpp"
+#include "boost/beast/websocket/stream.hpp"
+#include "northbound/auth/v1/auth.pb.h"
+#include "northbound/device/v1/device_service.pb.h"
+#include "ws-frontend/src/frame_codec.h"
+#include "ws-frontend/src/frontend_context.h"
+#include "ws-frontend/src/rate_limiter.h"
+#include "ws-frontend/src/streaming_call.h"
+
+namespace nb::frontend {
+
+// One client connection after the upgrade (PROTOCOL.md): authentication, frames,
+// subscriptions (each one device-service stream), the outbound queue, limits, close codes.
+//
+// Threads: everything runs on the connection's strand. Run, Revalidate and Shutdown may be
+// called from any thread; they post. gRPC streams report through StreamSink on the strand.
+class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
+                         public StreamSink<northbound::device::v1::SendReply>,
+                         public StreamSink<northbound::device::v1::DeviceEvent> {
+ public:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+  WebsocketSession(boost::beast::tcp_stream stream, FrontendContext& context, std::string token);
+  ~WebsocketSession() override;
+
+  // Completes the upgrade of `request`, then authenticates.
+  void Run(Request request);
+  // Asks auth-service again (a revocation concerned this client); closes with 1008 if the
+  // token is no longer valid.
+  void Revalidate();
+  // Graceful drain: close 1001.
+  void Shutdown();
+
+  const std::string& client_id() const { return client_id_; }
+
+  void OnStreamMessage(uint64_t call_id, northbound::device::v1::SendReply reply) override;
+  void OnStreamMessage(uint64_t call_id, northbound::device::v1::DeviceEvent event) override;
+  void OnStreamDone(uint64_t call_id, absl::Status status) override;
+
+ private:
+  struct Subscription {
+    std::string id;
+    std::string topic;
+    std::string product_key;  // Commands: for the per-device topics.
+    bool command = true;
+    std::shared_ptr<StreamHandle> call;
+    std::chrono::steady_clock::time_point started;
+  };
+
+  void OnAccept(boost::beast::error_code error);
+  void OnValidated(absl::StatusOr<northbound::auth::v1::ValidateTokenResponse> result, bool initial);
+  void DoRead();
+  void OnRead(boost::beast::error_code error, std::size_t bytes);
+  void HandleText(std::string_view text);
+  void HandleSub(SubFrame sub);
+  void HandleUnsub(const UnsubFrame& unsub);
+  void Reject(const std::optional<std::string>& id, const std::optional<std::string>& topic,
+              ErrorCode code, absl::string_view message, bool complete);
+  void StartCommand(const SubFrame& sub, CommandPlan plan);
+  void StartEvents(const SubFrame& sub, const EventPlan& plan);
+  Subscription* FindCall(uint64_t call_id);
+  void EndSubscription(uint64_t call_id);
+  void AfterMessage(uint64_t call_id);
+
+  void Send(std::string frame, const char* type);
+  void DoWrite();
+  void OnWrite(boost::beast::error_code error, std::size_t bytes);
+  void CheckSlowConsumer();
+  void ResumePaused();
+
+  // Sends `code` after the queued frames (or at once, dropping them, when !flush).
+  void Close(uint16_t code, absl::string_view reason, bool flush);
+  void DoClose();
+  void Finish();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  Strand strand_;
+  FrontendContext& context_;
+  const std::string token_;
+  boost::beast::flat_buffer buffer_;
+
+  bool accepted_ = false;
+  bool authenticated_ = false;
+  std::string client_id_;
+  northbound::auth::v1::Permissions permissions_;
+
+  uint64_t next_call_id_ = 1;
+  absl::flat_hash_map<std::string, uint64_t> ids_;
+  absl::flat_hash_map<uint64_t, Subscription> calls_;
+  absl::flat_hash_set<uint64_t> paused_;
+
+  std::deque<std::pair<std::string, const char*>> queue_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  std::optional<std::chrono::steady_clock::time_point> above_high_water_since_;
+  boost::asio::steady_timer slow_timer_;
+
+  RateLimiter rate_;
+  std::optional<std::chrono::steady_clock::time_point> limited_since_;
+  std::chrono::steady_clock::time_point last_limited_;
+
+  std::optional<uint16_t> pending_close_;
+  std::string close_reason_;
+  bool closing_ = false;
+  bool finished_ = false;
+  boost::asio::steady_timer close_timer_;
+};
+
+}  // namespace nb::frontend
+
+#endif  // NORTHBOUND_WS_FRONTEND_WEBSOCKET_SESSION_H_
