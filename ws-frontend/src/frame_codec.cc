@@ -2,7 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "boost/json/parse.hpp"
+#include <algorithm>
 #include <charconv>
+#include <vector>
 #include <cmath>
 
 #include "boost/json/serialize.hpp"
@@ -184,8 +186,14 @@ json::value ToJson(const google::protobuf::Value& value) {
 }
 
 json::object ToJson(const google::protobuf::Struct& value) {
+  // Protobuf maps have no order; clients see keys sorted, the same every time.
+  std::vector<const std::string*> keys;
+  keys.reserve(value.fields().size());
+  for (const auto& [key, item] : value.fields()) keys.push_back(&key);
+  std::sort(keys.begin(), keys.end(), [](const auto* a, const auto* b) { return *a < *b; });
   json::object object;
-  for (const auto& [key, item] : value.fields()) object[View(key)] = ToJson(item);
+  object.reserve(keys.size());
+  for (const std::string* key : keys) object[View(*key)] = ToJson(value.fields().at(*key));
   return object;
 }
 
