@@ -400,6 +400,20 @@ TEST_F(FrontendTest, BearerHeaderWorksAndHttpRulesHold) {
   EXPECT_EQ(other.Connect(stack_->ws_port(), "/other").http_status, 404);
 }
 
+TEST_F(FrontendTest, TokensNeverReachTheLogs) {
+  const std::string token = stack_->FullToken();
+  WsClient good;
+  ASSERT_TRUE(good.Connect(stack_->ws_port(), "/messaging/" + token).upgraded);
+  good.SendText(R"({"type":"ping"})");
+  ASSERT_TRUE(good.ReceiveJson());
+  WsClient bad;
+  ASSERT_TRUE(bad.Connect(stack_->ws_port(), "/messaging/nbt_" + std::string(43, 'Q')).upgraded);
+  EXPECT_EQ(bad.WaitForClose(), 1008);
+  const std::string logs = stack_->logs();
+  EXPECT_EQ(logs.find(token), std::string::npos);
+  EXPECT_EQ(logs.find(std::string(43, 'Q')), std::string::npos);
+}
+
 TEST_F(FrontendTest, FrameTooBigCloses1009) {
   auto client = Connect();
   client->SendText(R"({"type":"ping","id":")" + std::string(70 * 1024, 'x') + R"("})");
@@ -472,6 +486,24 @@ devices:
   client.SendText(R"({"type":"sub","id":"all","topic":"/device/fast/*/**"})");
   absl::SleepFor(absl::Seconds(4));  // Not reading is the behaviour under test.
   EXPECT_EQ(client.WaitForClose(seconds(30)), 4008);
+}
+
+TEST_F(FrontendLimitsTest, SilentConnectionIsDroppedAfterTheIdleTimeout) {
+  Stack stack({.frontend_flags = {"--idle_timeout_seconds=2"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  WsClient active;
+  WsClient silent;
+  ASSERT_TRUE(active.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  ASSERT_TRUE(silent.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  // The active client talks every half second; the silent one neither reads nor writes,
+  // so it cannot answer the server's pings.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(active.SendText(R"({"type":"ping"})"));
+    ASSERT_TRUE(active.ReceiveJson()) << "the active client lost its connection";
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  EXPECT_FALSE(silent.Receive(std::chrono::seconds(5)).has_value());
+  EXPECT_NE(silent.close_code(), 0) << "the silent connection is still open";
 }
 
 TEST_F(FrontendLimitsTest, AuthServiceDownMeans1013) {

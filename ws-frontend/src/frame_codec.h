@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "boost/json/object.hpp"
 #include "boost/json/value.hpp"
+#include "common/json_text.h"
 #include "common/status.h"
 #include "google/protobuf/struct.pb.h"
 
@@ -70,10 +71,6 @@ boost::json::value ToJson(const google::protobuf::Value& value);
 boost::json::object ToJson(const google::protobuf::Struct& value);
 google::protobuf::Value ToProtoValue(const boost::json::value& value);
 google::protobuf::Struct ToProtoStruct(const boost::json::object& object);
-
-// Serializes JSON the way clients expect to read it: numbers in their shortest exact form
-// ("20.5", "2", not "2.05E1"), integral doubles up to 2^53 without a fraction.
-std::string Serialize(const boost::json::value& value);
 
 // The frame's "type" for metrics: sub, unsub, ping, or "invalid".
 absl::string_view FrameTypeName(const ClientFrame& frame);
