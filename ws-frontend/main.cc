@@ -5,7 +5,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/notification.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "common/log.h"

@@ -26,7 +26,7 @@ class WatchStream {
   const std::shared_ptr<RevocationWatcher>& watcher() const { return watcher_; }
 
   void Pump() {
-    absl::ReleasableMutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (writing_ || finished_) return;
     grpc::Status status;
     bool finish = false;
@@ -43,7 +43,7 @@ class WatchStream {
       return;
     }
     finished_ = finish;
-    lock.Release();
+    lock.unlock();
     if (finish) {
       reactor_->Finish(status);
     } else {
@@ -53,7 +53,7 @@ class WatchStream {
 
   void OnWriteDone(bool ok) {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       writing_ = false;
       if (!ok) end_ = grpc::StatusCode::CANCELLED;
     }
@@ -62,7 +62,7 @@ class WatchStream {
 
   void End(grpc::StatusCode code) {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (end_ == grpc::StatusCode::OK) end_ = code;
     }
     Pump();
@@ -71,7 +71,7 @@ class WatchStream {
  private:
   grpc::ServerWriteReactor<pb::RevocationEvent>* const reactor_;
   std::shared_ptr<RevocationWatcher> watcher_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   pb::RevocationEvent current_;
   // Initial metadata, sent once the watch is registered, is the first write.
   bool writing_ ABSL_GUARDED_BY(mu_) = true;
@@ -114,7 +114,7 @@ grpc::ServerWriteReactor<pb::RevocationEvent>* AuthServiceImpl::WatchRevocations
   });
   reactor->stream()->Attach(watcher);
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     streams_.push_back(reactor->stream());
   }
   feed_.Add(std::move(watcher));
@@ -124,14 +124,14 @@ grpc::ServerWriteReactor<pb::RevocationEvent>* AuthServiceImpl::WatchRevocations
 }
 
 void AuthServiceImpl::Forget(const WatchStream* stream) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::erase_if(streams_, [&](const auto& s) { return s.get() == stream; });
 }
 
 void AuthServiceImpl::EndWatches() {
   std::vector<std::shared_ptr<WatchStream>> streams;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     streams = streams_;
   }
   for (const auto& stream : streams) stream->End(grpc::StatusCode::UNAVAILABLE);

@@ -1,11 +1,12 @@
 #ifndef NORTHBOUND_AUTH_SERVICE_AUTH_SERVICE_IMPL_H_
 #define NORTHBOUND_AUTH_SERVICE_AUTH_SERVICE_IMPL_H_
 
+#include "absl/base/thread_annotations.h"
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "auth-service/src/auth_metrics.h"
 #include "auth-service/src/client_directory.h"
 #include "auth-service/src/revocation_feed.h"
@@ -36,7 +37,7 @@ class AuthServiceImpl final : public pb::AuthService::CallbackService {
  private:
   const ClientDirectory& directory_;
   RevocationFeed& feed_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<std::shared_ptr<WatchStream>> streams_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -93,7 +93,7 @@ absl::Status CheckPermissions(const pb::Permissions& permissions) {
 ClientDirectory::ClientDirectory(std::unique_ptr<ClientStore> store, RevocationFeed& feed,
                                  AuthMetrics& metrics)
     : store_(std::move(store)), feed_(feed), metrics_(metrics) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = NowMs();
   for (ClientRecord& record : store_->LoadAll()) {
     if (StateOf(record, now) == pb::EXPIRED) expired_announced_.insert(record.id);
@@ -111,7 +111,7 @@ pb::ValidateTokenResponse ClientDirectory::Validate(absl::string_view token) con
   } else {
     std::shared_ptr<const ClientRecord> record;
     {
-      absl::ReaderMutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       auto it = by_hash_.find(HashToken(token));
       if (it != by_hash_.end()) record = it->second;
     }
@@ -150,7 +150,7 @@ absl::Status ClientDirectory::Save(ClientRecord& record, bool insert) {
   if (!status.ok()) return status;
   // Only once the change is on disk does it take effect.
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto old = by_id_.find(record.id);
     if (old != by_id_.end() && old->second.token_hash != record.token_hash) {
       by_hash_.erase(old->second.token_hash);
@@ -301,7 +301,7 @@ absl::Status ClientDirectory::Delete(const std::string& id) {
   if (!found.ok()) return found.status();
   if (absl::Status s = store_->Delete(id); !s.ok()) return s;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     by_hash_.erase((*found)->token_hash);
   }
   by_id_.erase(id);

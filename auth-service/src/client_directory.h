@@ -1,6 +1,7 @@
 #ifndef NORTHBOUND_AUTH_SERVICE_CLIENT_DIRECTORY_H_
 #define NORTHBOUND_AUTH_SERVICE_CLIENT_DIRECTORY_H_
 
+#include "absl/base/thread_annotations.h"
 #include <map>
 #include <memory>
 #include <string>
@@ -8,7 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "auth-service/src/auth_metrics.h"
 #include "auth-service/src/client_store.h"
 #include "auth-service/src/revocation_feed.h"
@@ -52,7 +53,7 @@ class ClientDirectory {
   std::map<std::string, ClientRecord> by_id_;
   absl::flat_hash_set<std::string> expired_announced_;
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const ClientRecord>> by_hash_ ABSL_GUARDED_BY(mu_);
 };
 

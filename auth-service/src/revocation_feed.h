@@ -1,12 +1,13 @@
 #ifndef NORTHBOUND_AUTH_SERVICE_REVOCATION_FEED_H_
 #define NORTHBOUND_AUTH_SERVICE_REVOCATION_FEED_H_
 
+#include "absl/base/thread_annotations.h"
 #include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "northbound/auth/v1/auth.pb.h"
 
 namespace nb::auth {
@@ -27,7 +28,7 @@ class RevocationWatcher {
 
  private:
   const std::function<void()> wake_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::deque<northbound::auth::v1::RevocationEvent> queue_ ABSL_GUARDED_BY(mu_);
   bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
 };
@@ -40,7 +41,7 @@ class RevocationFeed {
   void Publish(const northbound::auth::v1::RevocationEvent& event);
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<std::shared_ptr<RevocationWatcher>> watchers_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,12 +1,13 @@
 #ifndef NORTHBOUND_AUTH_SERVICE_SERIAL_EXECUTOR_H_
 #define NORTHBOUND_AUTH_SERVICE_SERIAL_EXECUTOR_H_
 
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 
 namespace nb::auth {
 
@@ -23,7 +24,8 @@ class SerialExecutor {
  private:
   void Run();
 
-  absl::Mutex mu_;
+  std::mutex mu_;
+  std::condition_variable wake_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

@@ -98,7 +98,7 @@ SendOperation::SendOperation(ReplyFn on_reply, DoneFn on_done, DeviceMetrics& me
     : on_reply_(std::move(on_reply)), on_done_(std::move(on_done)), metrics_(metrics), type_(type) {}
 
 void SendOperation::Track(const std::shared_ptr<PendingCommand>& pending) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   pending_.push_back(pending);
 }
 
@@ -106,7 +106,7 @@ void SendOperation::Cancel() {
   if (cancelled_.exchange(true)) return;
   std::vector<std::weak_ptr<PendingCommand>> pending;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     pending.swap(pending_);
   }
   for (const auto& weak : pending) {

@@ -1,6 +1,7 @@
 #ifndef NORTHBOUND_DEVICE_SERVICE_COMMAND_DISPATCHER_H_
 #define NORTHBOUND_DEVICE_SERVICE_COMMAND_DISPATCHER_H_
 
+#include "absl/base/thread_annotations.h"
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -8,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "boost/asio/io_context.hpp"
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/device_registry.h"
@@ -58,7 +59,7 @@ class SendOperation : public std::enable_shared_from_this<SendOperation> {
   const pb::MessageType type_;
   std::atomic<bool> cancelled_{false};
   std::atomic<int> remaining_{0};
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<std::weak_ptr<PendingCommand>> pending_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -48,14 +48,14 @@ const std::vector<DeviceEntry*>& DeviceRegistry::DevicesOf(absl::string_view pro
 
 void DeviceRegistry::RecordValues(DeviceIndex index, const google::protobuf::Struct& values) {
   DeviceEntry& entry = *devices_[index];
-  absl::MutexLock lock(&entry.mu);
+  std::lock_guard<std::mutex> lock(entry.mu);
   for (const auto& [id, value] : values.fields()) (*entry.last_values.mutable_fields())[id] = value;
   entry.last_seen_ms = NowMs();
 }
 
 void DeviceRegistry::Touch(DeviceIndex index) {
   DeviceEntry& entry = *devices_[index];
-  absl::MutexLock lock(&entry.mu);
+  std::lock_guard<std::mutex> lock(entry.mu);
   entry.last_seen_ms = NowMs();
 }
 

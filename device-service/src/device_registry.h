@@ -9,7 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/driver.h"
 #include "device-service/src/event_bus.h"
@@ -26,7 +26,7 @@ struct DeviceEntry {
   Driver* driver = nullptr;
 
   std::atomic<bool> online{false};
-  mutable absl::Mutex mu;
+  mutable std::mutex mu;
   google::protobuf::Struct last_values ABSL_GUARDED_BY(mu);
   int64_t last_seen_ms ABSL_GUARDED_BY(mu) = 0;
 };

@@ -1,5 +1,6 @@
 #include "device-service/src/device_service_impl.h"
 
+#include "absl/base/thread_annotations.h"
 #include <deque>
 
 #include "absl/strings/numbers.h"
@@ -30,7 +31,7 @@ class SendStream {
   void SetOperation(std::shared_ptr<SendOperation> operation) {
     bool cancel_now;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       operation_ = operation;
       cancel_now = cancelled_;
     }
@@ -38,14 +39,14 @@ class SendStream {
   }
 
   void OnReply(pb::SendReply reply) {
-    absl::ReleasableMutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (finished_ || cancelled_) return;
     queue_.push_back(std::move(reply));
     Advance(lock);
   }
 
   void OnAllReplied() {
-    absl::ReleasableMutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     all_replied_ = true;
     Advance(lock);
   }
@@ -53,7 +54,7 @@ class SendStream {
   void OnWriteDone(bool ok) {
     std::shared_ptr<SendOperation> operation;
     {
-      absl::ReleasableMutexLock lock(&mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       writing_ = false;
       if (!ok) {
         cancelled_ = true;
@@ -67,18 +68,18 @@ class SendStream {
   void OnCancel() {
     std::shared_ptr<SendOperation> operation;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       cancelled_ = true;
       operation = operation_;
     }
     // Stops every device wait of this Send at once.
     if (operation) operation->Cancel();
-    absl::ReleasableMutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     Advance(lock);
   }
 
  private:
-  void Advance(absl::ReleasableMutexLock& lock) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void Advance(std::unique_lock<std::mutex>& lock) {
     Step step = Step::kNothing;
     grpc::Status status;
     if (writing_ || finished_) {
@@ -96,13 +97,13 @@ class SendStream {
       finished_ = true;
       step = Step::kFinish;
     }
-    lock.Release();
+    lock.unlock();
     if (step == Step::kWrite) reactor_->StartWrite(&current_);
     if (step == Step::kFinish) reactor_->Finish(status);
   }
 
   grpc::ServerWriteReactor<pb::SendReply>* const reactor_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::deque<pb::SendReply> queue_ ABSL_GUARDED_BY(mu_);
   pb::SendReply current_;
   std::shared_ptr<SendOperation> operation_ ABSL_GUARDED_BY(mu_);
@@ -154,14 +155,14 @@ class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
       : reactor_(reactor) {}
 
   void Attach(std::shared_ptr<Subscription> subscription) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     subscription_ = std::move(subscription);
   }
   const std::shared_ptr<Subscription>& subscription() const { return subscription_; }
 
   // Wakes the writer: an event is queued, a write finished, or the stream must end.
   void Pump() {
-    absl::ReleasableMutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     Step step = Step::kNothing;
     if (writing_ || finished_) {
       step = Step::kNothing;
@@ -174,14 +175,14 @@ class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
     }
     const grpc::Status status(end_, end_ == grpc::StatusCode::CANCELLED ? "cancelled"
                                                                         : "device-service is stopping");
-    lock.Release();
+    lock.unlock();
     if (step == Step::kWrite) reactor_->StartWrite(&current_);
     if (step == Step::kFinish) reactor_->Finish(status);
   }
 
   void OnWriteDone(bool ok) {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       writing_ = false;
       if (!ok) end_ = grpc::StatusCode::CANCELLED;
     }
@@ -190,13 +191,13 @@ class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
 
   // For a stream refused before it started: Finish is called by the caller.
   void MarkFinished() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     finished_ = true;
   }
 
   void End(grpc::StatusCode code) {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (end_ == grpc::StatusCode::OK) end_ = code;
     }
     Pump();
@@ -204,7 +205,7 @@ class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
 
  private:
   grpc::ServerWriteReactor<pb::DeviceEvent>* const reactor_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::shared_ptr<Subscription> subscription_;
   pb::DeviceEvent current_;
   // The initial metadata, sent once the subscription is live, is the first write.
@@ -259,19 +260,19 @@ DeviceServiceImpl::DeviceServiceImpl(DeviceRegistry& registry, CommandDispatcher
 DeviceServiceImpl::~DeviceServiceImpl() = default;
 
 void DeviceServiceImpl::Register(const std::shared_ptr<SubscribeStream>& stream) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   streams_.push_back(stream);
 }
 
 void DeviceServiceImpl::Unregister(const SubscribeStream* stream) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::erase_if(streams_, [&](const auto& s) { return s.get() == stream; });
 }
 
 void DeviceServiceImpl::EndSubscriptions() {
   std::vector<std::shared_ptr<SubscribeStream>> streams;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     streams = streams_;
   }
   for (const auto& stream : streams) stream->End(grpc::StatusCode::UNAVAILABLE);
@@ -349,7 +350,7 @@ void FillDevice(const DeviceEntry& entry, bool with_values, pb::Device& device) 
   device.set_name(entry.config.name);
   device.set_driver(entry.config.driver);
   device.set_online(entry.online.load());
-  absl::MutexLock lock(&entry.mu);
+  std::lock_guard<std::mutex> lock(entry.mu);
   device.set_last_seen_ms(entry.last_seen_ms);
   if (with_values) *device.mutable_last_values() = entry.last_values;
 }

@@ -1,10 +1,11 @@
 #ifndef NORTHBOUND_DEVICE_SERVICE_DEVICE_SERVICE_IMPL_H_
 #define NORTHBOUND_DEVICE_SERVICE_DEVICE_SERVICE_IMPL_H_
 
+#include "absl/base/thread_annotations.h"
 #include <memory>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "device-service/src/command_dispatcher.h"
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/device_registry.h"
@@ -59,7 +60,7 @@ class DeviceServiceImpl final : public northbound::device::v1::DeviceService::Ca
   EventBus& bus_;
   DeviceMetrics& metrics_;
   const ServiceOptions options_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<std::shared_ptr<SubscribeStream>> streams_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -14,7 +14,7 @@ int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_vi
   int dropped = 0;
   bool was_empty;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     was_empty = queue_.empty();
     if (queue_.size() >= capacity_) {
       queue_.pop_front();
@@ -28,7 +28,7 @@ int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_vi
 }
 
 bool Subscription::Take(pb::DeviceEvent& out) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (queue_.empty()) return false;
   out = *queue_.front();
   queue_.pop_front();
@@ -38,26 +38,26 @@ bool Subscription::Take(pb::DeviceEvent& out) {
 }
 
 size_t Subscription::queued() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return queue_.size();
 }
 
 void EventBus::Add(std::shared_ptr<Subscription> subscription) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto next = std::make_shared<SubscriptionList>(*subscriptions_);
   next->push_back(std::move(subscription));
   subscriptions_ = std::move(next);
 }
 
 void EventBus::Remove(const Subscription* subscription) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto next = std::make_shared<SubscriptionList>(*subscriptions_);
   std::erase_if(*next, [&](const auto& s) { return s.get() == subscription; });
   subscriptions_ = std::move(next);
 }
 
 size_t EventBus::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return subscriptions_->size();
 }
 
@@ -69,7 +69,7 @@ void EventBus::Publish(pb::DeviceEvent event) {
   // Deliver outside the bus lock: Offer may wake a writer.
   std::shared_ptr<const SubscriptionList> targets;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     targets = subscriptions_;
   }
   int dropped = 0;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "common/topic.h"
 #include "northbound/device/v1/device_service.pb.h"
 
@@ -44,7 +44,7 @@ class Subscription {
   const TopicPattern pattern_;
   const size_t capacity_;
   const std::function<void()> wake_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::deque<EventPtr> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -66,7 +66,7 @@ class EventBus {
 
   // Copy-on-write: Publish takes a snapshot with one pointer copy, whatever the number of
   // subscribers; Add and Remove (rare) build a new list.
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::shared_ptr<const SubscriptionList> subscriptions_ ABSL_GUARDED_BY(mu_) =
       std::make_shared<const SubscriptionList>();
 };

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
 #include "northbound/auth/v1/auth.grpc.pb.h"
@@ -130,13 +130,13 @@ TEST_F(AuthServiceTest, RestartKeepsEveryClient) {
 
 TEST_F(AuthServiceTest, ConcurrentCreatesAllLand) {
   std::vector<std::thread> threads;
-  absl::Mutex mu;
+  std::mutex mu;
   std::set<std::string> ids;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {
         const pb::CreateClientResponse response = Create(absl::StrCat("c-", t, "-", i));
-        absl::MutexLock lock(&mu);
+        std::lock_guard<std::mutex> lock(mu);
         ids.insert(response.client().id());
       }
     });
@@ -183,7 +183,7 @@ TEST_F(AuthServiceTest, BadInputIsInvalidArgument) {
 }
 
 TEST_F(AuthServiceTest, KillDuringWriteBurstLosesNoAcknowledgedWrite) {
-  absl::Mutex mu;
+  std::mutex mu;
   std::vector<std::string> acknowledged;
   std::atomic<bool> stop{false};
   std::vector<std::thread> writers;
@@ -194,14 +194,14 @@ TEST_F(AuthServiceTest, KillDuringWriteBurstLosesNoAcknowledgedWrite) {
         request.set_name(absl::StrCat("burst-", t, "-", i));
         pb::CreateClientResponse response;
         if (!admin_->CreateClient(Admin().get(), request, &response).ok()) return;
-        absl::MutexLock lock(&mu);
+        std::lock_guard<std::mutex> lock(mu);
         acknowledged.push_back(response.token());
       }
     });
   }
   ASSERT_TRUE(WaitFor(
       [&] {
-        absl::MutexLock lock(&mu);
+        std::lock_guard<std::mutex> lock(mu);
         return acknowledged.size() >= 50;
       },
       std::chrono::seconds(30)));
@@ -209,7 +209,7 @@ TEST_F(AuthServiceTest, KillDuringWriteBurstLosesNoAcknowledgedWrite) {
   stop.store(true);
   for (auto& writer : writers) writer.join();
   Start();
-  absl::MutexLock lock(&mu);
+  std::lock_guard<std::mutex> lock(mu);
   for (const std::string& token : acknowledged) EXPECT_EQ(Validate(token), pb::VALID);
 }
 

@@ -2,7 +2,6 @@
 
 #include <optional>
 
-#include "absl/synchronization/notification.h"
 #include "boost/asio/post.hpp"
 #include "common/log.h"
 
@@ -71,7 +70,7 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
   if (!fresh) {
     std::optional<pb::ValidateTokenResponse> cached;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       auto it = cache_.find(token);
       if (it != cache_.end() && it->second.expires > now) cached = it->second.response;
     }
@@ -98,7 +97,7 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
           return;
         }
         {
-          absl::MutexLock lock(&mu_);
+          std::lock_guard<std::mutex> lock(mu_);
           if (cache_.size() >= kMaxCacheEntries) cache_.clear();
           cache_[call->request.token()] = {call->response, std::chrono::steady_clock::now() + cache_ttl_};
         }
@@ -107,7 +106,7 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
 }
 
 void AuthClient::Forget(const std::string& client_id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   absl::erase_if(cache_, [&](const auto& entry) {
     return entry.second.response.principal().client_id() == client_id;
   });
@@ -121,15 +120,16 @@ void AuthClient::StartWatch(std::function<void(const std::string&)> on_client_ch
 }
 
 void AuthClient::OpenWatch() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return;
   watch_ = new Watch(*this);
 }
 
 void AuthClient::OnWatchEnded() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     watch_ = nullptr;
+    watch_done_.notify_all();
     if (stopping_) return;
     // While the watch is down revocations may be missed: cached answers are not trusted.
     cache_.clear();
@@ -148,16 +148,14 @@ void AuthClient::ScheduleWatch(std::chrono::milliseconds delay) {
 
 void AuthClient::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     stopping_ = true;
     if (watch_ != nullptr) watch_->Cancel();
   }
   // Wait for the watch's OnDone, which touches this object.
-  absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(
-                           +[](Watch** watch) { return *watch == nullptr; }, &watch_),
-                       absl::Seconds(5));
+  std::unique_lock<std::mutex> lock(mu_);
+  watch_done_.wait_for(lock, std::chrono::seconds(5), [this] { return watch_ == nullptr; });
 }
 
 }  // namespace nb::frontend

@@ -1,14 +1,16 @@
 #ifndef NORTHBOUND_WS_FRONTEND_AUTH_CLIENT_H_
 #define NORTHBOUND_WS_FRONTEND_AUTH_CLIENT_H_
 
+#include "absl/base/thread_annotations.h"
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "northbound/auth/v1/auth.grpc.pb.h"
@@ -59,9 +61,10 @@ class AuthClient {
   const std::chrono::milliseconds cache_ttl_;
   const std::chrono::milliseconds timeout_;
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
   Watch* watch_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::condition_variable watch_done_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void(const std::string&)> on_client_changed_;
   std::function<void()> on_resync_;

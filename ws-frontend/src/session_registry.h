@@ -1,12 +1,13 @@
 #ifndef NORTHBOUND_WS_FRONTEND_SESSION_REGISTRY_H_
 #define NORTHBOUND_WS_FRONTEND_SESSION_REGISTRY_H_
 
+#include "absl/base/thread_annotations.h"
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 
 namespace nb::frontend {
 
@@ -22,7 +23,7 @@ class SessionRegistry {
   size_t size() const;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::flat_hash_map<const WebsocketSession*, std::weak_ptr<WebsocketSession>> sessions_
       ABSL_GUARDED_BY(mu_);
 };

@@ -3,7 +3,7 @@
 
 #include <fstream>
 
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "common/status.h"
 #include "device-service/src/device_runtime.h"
 #include "gtest/gtest.h"
@@ -36,31 +36,31 @@ class Collector {
  public:
   SendOperation::ReplyFn ReplyFn() {
     return [this](pb::SendReply reply) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       replies_.push_back(std::move(reply));
     };
   }
   SendOperation::DoneFn DoneFn() {
     return [this] {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       done_ = true;
     };
   }
   bool WaitDone() {
     return testing::WaitFor(
         [this] {
-          absl::MutexLock lock(&mu_);
+          std::lock_guard<std::mutex> lock(mu_);
           return done_;
         },
         std::chrono::seconds(10));
   }
   std::vector<pb::SendReply> replies() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return replies_;
   }
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<pb::SendReply> replies_;
   bool done_ = false;
 };
