@@ -32,6 +32,9 @@ ABSL_FLAG(int, outbound_limit_bytes, 4 * 1024 * 1024,
           "Bytes queued for one client before close 4008; backpressure starts at half.");
 ABSL_FLAG(int, slow_consumer_seconds, 10,
           "Seconds a client's queue may stay past half the limit before close 4008.");
+ABSL_FLAG(int, socket_send_buffer_bytes, 256 * 1024,
+          "Kernel send buffer per client connection, bounding memory per client; 0 lets the "
+          "kernel autotune it.");
 ABSL_FLAG(int, idle_timeout_seconds, 60, "Idle connections are pinged, then dropped after this.");
 ABSL_FLAG(int, auth_cache_ms, 5000, "How long a token validation is reused.");
 ABSL_FLAG(int, auth_timeout_ms, 2000, "Deadline of one token validation.");
@@ -86,6 +89,10 @@ int main(int argc, char** argv) {
   limits.outbound_limit_bytes = absl::GetFlag(FLAGS_outbound_limit_bytes);
   limits.slow_consumer_after = std::chrono::seconds(absl::GetFlag(FLAGS_slow_consumer_seconds));
   limits.idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_idle_timeout_seconds));
+  limits.socket_send_buffer_bytes = absl::GetFlag(FLAGS_socket_send_buffer_bytes);
+  if (limits.socket_send_buffer_bytes < 0) {
+    return runtime->Fail(absl::InvalidArgumentError("--socket_send_buffer_bytes must be >= 0"));
+  }
   limits.plan.max_devices = absl::GetFlag(FLAGS_max_devices_per_command);
   context.allowed_origins =
       absl::StrSplit(absl::GetFlag(FLAGS_allowed_origins), ',', absl::SkipWhitespace());

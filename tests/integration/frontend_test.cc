@@ -482,6 +482,7 @@ devices:
                .frontend_flags = {"--outbound_limit_bytes=65536", "--slow_consumer_seconds=1"}});
   ASSERT_TRUE(stack.started()) << stack.logs();
   WsClient client;
+  client.SetReceiveBuffer(64 * 1024);
   ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
   client.SendText(R"({"type":"sub","id":"all","topic":"/device/fast/*/**"})");
   absl::SleepFor(absl::Seconds(4));  // Not reading is the behaviour under test.

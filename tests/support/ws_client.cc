@@ -51,6 +51,11 @@ WsClient::Handshake WsClient::Connect(int port, const std::string& target,
   Handshake result;
   beast::error_code error;
   beast::get_lowest_layer(impl_->ws).expires_after(std::chrono::seconds(10));
+  if (receive_buffer_ > 0) {
+    auto& socket = beast::get_lowest_layer(impl_->ws).socket();
+    socket.open(asio::ip::tcp::v4(), error);
+    socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer_), error);
+  }
   beast::get_lowest_layer(impl_->ws)
       .connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
                                        static_cast<unsigned short>(port)),

@@ -24,6 +24,9 @@ class WsClient {
 
   Handshake Connect(int port, const std::string& target,
                     const std::map<std::string, std::string>& headers = {});
+  // A small receive buffer (set before Connect) makes a client that stops reading show
+  // quickly; the kernel otherwise buffers up to tens of MiB on loopback.
+  void SetReceiveBuffer(int bytes) { receive_buffer_ = bytes; }
 
   bool SendText(const std::string& text);
   bool SendJson(const boost::json::value& value);
@@ -45,6 +48,7 @@ class WsClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int close_code_ = 0;
+  int receive_buffer_ = 0;
   std::string close_reason_;
 };
 

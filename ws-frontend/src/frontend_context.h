@@ -26,6 +26,9 @@ struct SessionLimits {
   // long is not reading and is closed with 4008.
   std::chrono::seconds slow_consumer_after{10};
   std::chrono::seconds idle_timeout{60};
+  // Kernel send buffer per connection; 0 leaves it to the kernel's autotuning (which on
+  // Linux may grow to several MiB per socket and hide a client that does not read).
+  int socket_send_buffer_bytes = 256 * 1024;
   PlanLimits plan;
 };
 

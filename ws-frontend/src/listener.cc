@@ -61,7 +61,12 @@ void Listener::OnAccept(boost::system::error_code error, tcp::socket socket) {
     socket.close(ignored);
   } else {
     boost::system::error_code ignored;
+    // Small frames go out back to back (result, then complete): no Nagle delay.
     socket.set_option(tcp::no_delay(true), ignored);
+    if (context_.limits.socket_send_buffer_bytes > 0) {
+      socket.set_option(asio::socket_base::send_buffer_size(context_.limits.socket_send_buffer_bytes),
+                        ignored);
+    }
     std::make_shared<HttpSession>(std::move(socket), context_)->Run();
   }
   DoAccept();

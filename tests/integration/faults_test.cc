@@ -1,0 +1,231 @@
+// Faults end to end: services killed under live sessions, a thousand live connections,
+// a client that stops reading. Real processes, real sockets.
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "boost/json/parse.hpp"
+#include "boost/json/serialize.hpp"
+#include "gtest/gtest.h"
+#include "tests/integration/stack.h"
+#include "tests/support/http_get.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/ws_client.h"
+
+namespace nb::testing {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string Str(const json::object& frame, const char* key) {
+  const json::value* value = frame.if_contains(key);
+  return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
+}
+
+double Metric(int port, const std::string& name) {
+  const std::string body = HttpGet(port, "/metrics").body;
+  const size_t at = body.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 2));
+}
+
+long RssKib(pid_t pid) {
+  const std::string status = ReadFile(absl::StrCat("/proc/", pid, "/status"));
+  const size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? 0 : std::stol(status.substr(at + 6));
+}
+
+std::unique_ptr<WsClient> Connect(Stack& stack, const std::string& token) {
+  auto client = std::make_unique<WsClient>();
+  EXPECT_TRUE(client->Connect(stack.ws_port(), "/messaging/" + token).upgraded);
+  return client;
+}
+
+bool Pong(WsClient& client) {
+  if (!client.SendText(R"({"type":"ping","id":"alive"})")) return false;
+  for (int i = 0; i < 50; ++i) {
+    auto frame = client.ReceiveJson(seconds(10));
+    if (!frame) return false;
+    if (Str(*frame, "type") == "pong") return true;
+  }
+  return false;
+}
+
+TEST(FaultsTest, DeviceServiceKilledMidStreamThenBack) {
+  Stack stack;
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  const std::string token = stack.FullToken();
+  auto watcher = Connect(stack, token);
+  auto bystander = Connect(stack, token);
+  watcher->SendText(R"({"id":"ev","type":"sub","topic":"/device/sagoo-product/*/**"})");
+  watcher->SendText(R"({"id":"slow","type":"sub","topic":"/device-message-sender/sagoo-product/device1",
+    "parameter":{"functionId":"firmwareUpgrade","inputs":{"version":"3"}}})");
+  ASSERT_TRUE(watcher->ReceiveJson());  // Events flow.
+
+  stack.device().process().Signal(SIGKILL);
+  stack.device().process().Wait(seconds(5));
+  std::map<std::string, std::vector<std::string>> by_id;
+  for (int i = 0; i < 200 && (by_id["ev"].empty() || by_id["ev"].back() != "complete" ||
+                              by_id["slow"].empty() || by_id["slow"].back() != "complete");
+       ++i) {
+    auto frame = watcher->ReceiveJson(seconds(10));
+    ASSERT_TRUE(frame) << "no complete after device-service died";
+    const std::string type = Str(*frame, "type");
+    if (type == "result") continue;  // Events from before the kill.
+    by_id[Str(*frame, "id")].push_back(type == "error" ? Str(*frame, "code") : type);
+  }
+  for (const char* id : {"ev", "slow"}) {
+    EXPECT_EQ(by_id[id], (std::vector<std::string>{"SERVER_NOT_AVAILABLE", "complete"})) << id;
+  }
+  EXPECT_TRUE(Pong(*bystander)) << "another session was affected";
+
+  stack.StartDevice();
+  ASSERT_TRUE(stack.device().started()) << stack.logs();
+  // The frontend reconnects by itself; a new command works once it has.
+  bool answered = false;
+  for (int attempt = 0; attempt < 100 && !answered; ++attempt) {
+    const std::string id = absl::StrCat("again", attempt);
+    watcher->SendText(absl::StrCat(R"({"id":")", id, R"(","type":"sub","topic":"/device-message-sender/sagoo-product/device1","parameter":{"properties":["temperature"]}})"));
+    for (int i = 0; i < 3; ++i) {
+      auto frame = watcher->ReceiveJson(seconds(10));
+      ASSERT_TRUE(frame);
+      if (Str(*frame, "type") == "result" && Str(*frame, "id") == id) answered = true;
+      if (Str(*frame, "type") == "complete") break;
+    }
+    if (!answered) absl::SleepFor(absl::Milliseconds(100));  // Reconnect backoff.
+  }
+  EXPECT_TRUE(answered) << stack.logs();
+}
+
+TEST(FaultsTest, AuthServiceKilledThenBack) {
+  Stack stack;
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  const std::string token = stack.FullToken();
+  auto existing = Connect(stack, token);
+  ASSERT_TRUE(Pong(*existing));
+
+  stack.auth().process().Signal(SIGKILL);
+  stack.auth().process().Wait(seconds(5));
+  // New connections are refused with 1013 (after the cache of this token expires).
+  bool refused = false;
+  for (int attempt = 0; attempt < 100 && !refused; ++attempt) {
+    WsClient fresh;
+    // A well-formed token the cache cannot know.
+    ASSERT_TRUE(fresh.Connect(stack.ws_port(), "/messaging/nbt_" + std::string(43, 'Z')).upgraded);
+    auto frame = fresh.ReceiveJson();
+    refused = frame && Str(*frame, "code") == "SERVER_NOT_AVAILABLE" && fresh.WaitForClose() == 1013;
+  }
+  EXPECT_TRUE(refused);
+  // The existing session keeps working.
+  existing->SendText(R"({"id":"r","type":"sub","topic":"/device-message-sender/sagoo-product/device1","parameter":{"properties":["temperature"]}})");
+  auto result = existing->ReceiveJson();
+  ASSERT_TRUE(result);
+  EXPECT_EQ(Str(*result, "type"), "result");
+
+  stack.StartAuth();
+  ASSERT_TRUE(stack.auth().started()) << stack.logs();
+  bool admitted = false;
+  for (int attempt = 0; attempt < 100 && !admitted; ++attempt) {
+    WsClient again;
+    ASSERT_TRUE(again.Connect(stack.ws_port(), "/messaging/" + token).upgraded);
+    admitted = Pong(again);
+    if (!admitted) absl::SleepFor(absl::Milliseconds(100));  // Reconnect backoff.
+  }
+  EXPECT_TRUE(admitted);
+}
+
+TEST(FaultsTest, AThousandConnectionsEachGetEveryEventInOrder) {
+  rlimit files;
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &files);
+  ASSERT_GE(files.rlim_cur, 2500u) << "needs file descriptors for 1000 connections";
+
+  TempDir dir;
+  std::ofstream(dir.File("fleet.yaml")) << R"(
+products:
+  - key: p
+    properties: [{id: level, type: double, min: 0, max: 100}]
+devices:
+  - {key: d1, product: p, settings: {report_interval_ms: 100}}
+)";
+  Stack stack({.fleet = dir.File("fleet.yaml")});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  const std::string token = stack.FullToken();
+  constexpr int kClients = 1000;
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(Connect(stack, token));
+    ASSERT_TRUE(clients.back()->SendText(R"({"id":"e","type":"sub","topic":"/device/p/d1/message/property/report"})"));
+  }
+  const int device_metrics = stack.device().port("metrics_port");
+  ASSERT_TRUE(WaitFor([&] { return Metric(device_metrics, "northbound_device_subscriptions") == kClients; },
+                      seconds(60)))
+      << "not every subscription reached device-service";
+  const double published_before = Metric(device_metrics, "northbound_device_events_published_total{kind=\"property_report\"}");
+  const int64_t window_start = absl::ToUnixMillis(absl::Now());
+  ASSERT_TRUE(WaitFor([&] {
+    return Metric(device_metrics, "northbound_device_events_published_total{kind=\"property_report\"}") >= published_before + 10;
+  }, seconds(30)));
+  const int64_t window_end = absl::ToUnixMillis(absl::Now());
+
+  std::vector<int64_t> reference;
+  for (int i = 0; i < kClients; ++i) {
+    std::vector<int64_t> seen;
+    while (true) {
+      auto frame = clients[i]->ReceiveJson(seconds(20));
+      ASSERT_TRUE(frame) << "client " << i << " stopped receiving";
+      ASSERT_EQ(Str(*frame, "type"), "result") << json::serialize(*frame);
+      const int64_t timestamp = frame->at("timestamp").as_int64();
+      if (timestamp > window_end) break;
+      if (timestamp >= window_start) seen.push_back(timestamp);
+    }
+    ASSERT_TRUE(std::is_sorted(seen.begin(), seen.end())) << "client " << i << " got events out of order";
+    if (i == 0) {
+      reference = seen;
+      ASSERT_GE(reference.size(), 5u);
+    } else {
+      ASSERT_EQ(seen, reference) << "client " << i << " did not get the same events";
+    }
+  }
+  EXPECT_EQ(Metric(stack.frontend().port("metrics_port"), "northbound_frontend_connections"), kClients);
+}
+
+TEST(FaultsTest, ClientThatStopsReadingKeepsFrontendMemoryBoundedAndGets4008) {
+  TempDir dir;
+  std::string fleet = R"(
+products:
+  - key: fast
+    properties: [{id: level, type: double, min: 0, max: 100}, {id: label, type: string}]
+devices:
+)";
+  for (int i = 0; i < 20; ++i) {
+    absl::StrAppend(&fleet, "  - {key: d", i, ", product: fast, settings: {report_interval_ms: 1, ",
+                    "initial: {label: '", std::string(200, 'x'), "'}}}\n");
+  }
+  std::ofstream(dir.File("fleet.yaml")) << fleet;
+  Stack stack({.fleet = dir.File("fleet.yaml"), .frontend_flags = {"--slow_consumer_seconds=2", "--outbound_limit_bytes=1048576"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  WsClient client;
+  client.SetReceiveBuffer(64 * 1024);
+  ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  client.SendText(R"({"type":"sub","id":"all","topic":"/device/fast/*/**"})");
+  const pid_t frontend = stack.frontend().process().pid();
+  const long rss_start = RssKib(frontend);
+  long rss_peak = rss_start;
+  // Not reading is the behaviour under test; sample the frontend's memory meanwhile.
+  for (int i = 0; i < 24; ++i) {
+    absl::SleepFor(absl::Milliseconds(250));
+    rss_peak = std::max(rss_peak, RssKib(frontend));
+  }
+  // A 1 MiB queue limit plus buffers: far below what 6 s of unread events would take.
+  EXPECT_LT(rss_peak - rss_start, 32 * 1024) << rss_start << " KiB -> " << rss_peak << " KiB";
+  EXPECT_EQ(client.WaitForClose(seconds(60)), 4008);
+}
+
+}  // namespace
+}  // namespace nb::testing
