@@ -118,10 +118,17 @@ class SendReactor final : public grpc::ServerWriteReactor<pb::SendReply> {
   SendReactor(grpc::CallbackServerContext* context, const pb::SendRequest& request,
               CommandDispatcher& dispatcher)
       : stream_(std::make_shared<SendStream>(this)) {
+    // The operation reaches the stream weakly: the stream owns the operation, not the
+    // other way round, and replies that come after the call is gone are dropped.
+    std::weak_ptr<SendStream> weak = stream_;
     absl::StatusOr<std::shared_ptr<SendOperation>> operation = dispatcher.Start(
         request,
-        [stream = stream_](pb::SendReply reply) { stream->OnReply(std::move(reply)); },
-        [stream = stream_] { stream->OnAllReplied(); });
+        [weak](pb::SendReply reply) {
+          if (auto stream = weak.lock()) stream->OnReply(std::move(reply));
+        },
+        [weak] {
+          if (auto stream = weak.lock()) stream->OnAllReplied();
+        });
     if (!operation.ok()) {
       rejected_ = true;
       Finish(ToGrpcStatus(operation.status(), *context));
