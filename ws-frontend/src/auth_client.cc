@@ -88,20 +88,28 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
   };
   auto call = std::make_shared<Call>();
   call->request.set_token(token);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++in_flight_;
+  }
   call->context.set_deadline(std::chrono::system_clock::now() + timeout_);
   stub_->async()->ValidateToken(
       &call->context, &call->request, &call->response,
       [this, call, done = std::move(done)](grpc::Status status) {
-        if (!status.ok()) {
-          done(absl::UnavailableError("auth-service is not available"));
-          return;
-        }
-        {
+        if (status.ok()) {
           std::lock_guard<std::mutex> lock(mu_);
           if (cache_.size() >= kMaxCacheEntries) cache_.clear();
           cache_[call->request.token()] = {call->response, std::chrono::steady_clock::now() + cache_ttl_};
         }
-        done(call->response);
+        if (status.ok()) {
+          done(call->response);
+        } else {
+          done(absl::UnavailableError("auth-service is not available"));
+        }
+        // Last touch of this object: Stop waits for it.
+        std::lock_guard<std::mutex> lock(mu_);
+        --in_flight_;
+        watch_done_.notify_all();
       });
 }
 
@@ -155,7 +163,8 @@ void AuthClient::Stop() {
   }
   // Wait for the watch's OnDone, which touches this object.
   std::unique_lock<std::mutex> lock(mu_);
-  watch_done_.wait_for(lock, std::chrono::seconds(5), [this] { return watch_ == nullptr; });
+  watch_done_.wait_for(lock, std::chrono::seconds(5),
+                       [this] { return watch_ == nullptr && in_flight_ == 0; });
 }
 
 }  // namespace nb::frontend

@@ -38,6 +38,7 @@ class AuthClient {
   // `on_resync()` whenever the watch (re)connects, since events may have been missed.
   void StartWatch(std::function<void(const std::string&)> on_client_changed,
                   std::function<void()> on_resync);
+  // Ends the watch and waits (up to 5 s) until no callback will touch this object.
   void Stop();
 
   bool Reachable() const;
@@ -64,6 +65,8 @@ class AuthClient {
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
   Watch* watch_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Validations whose callbacks have not finished; Stop waits for them.
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   std::condition_variable watch_done_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void(const std::string&)> on_client_changed_;

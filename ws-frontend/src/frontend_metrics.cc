@@ -10,6 +10,11 @@ FrontendMetrics::FrontendMetrics(prometheus::Registry& registry) {
                       .Help("Open WebSocket connections.")
                       .Register(registry)
                       .Add({});
+  queued_bytes_ = &prometheus::BuildGauge()
+                       .Name(MetricName("frontend", "outbound_queued", "bytes"))
+                       .Help("Bytes waiting in the outbound queues of all sessions.")
+                       .Register(registry)
+                       .Add({});
   auto& in = prometheus::BuildCounter()
                  .Name(MetricName("frontend", "frames_in", "", true))
                  .Help("Frames received from clients, by type.")

@@ -19,6 +19,8 @@ class FrontendMetrics {
   explicit FrontendMetrics(prometheus::Registry& registry);
 
   prometheus::Gauge& connections() { return *connections_; }
+  // Bytes waiting in the outbound queues of all sessions.
+  prometheus::Gauge& queued_bytes() { return *queued_bytes_; }
   // type: sub, unsub, ping, invalid, binary (in); result, error, complete, pong, authError (out).
   void CountFrameIn(const std::string& type);
   void CountFrameOut(const std::string& type);
@@ -32,6 +34,7 @@ class FrontendMetrics {
 
  private:
   prometheus::Gauge* connections_;
+  prometheus::Gauge* queued_bytes_;
   std::map<std::string, prometheus::Counter*> frames_in_;
   std::map<std::string, prometheus::Counter*> frames_out_;
   std::map<std::string, prometheus::Gauge*> subscriptions_;

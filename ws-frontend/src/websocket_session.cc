@@ -364,6 +364,7 @@ void WebsocketSession::Send(std::string frame, const char* type) {
   if (finished_ || closing_) return;
   context_.metrics->CountFrameOut(type);
   queued_bytes_ += frame.size();
+  context_.metrics->queued_bytes().Increment(static_cast<double>(frame.size()));
   queue_.emplace_back(std::move(frame), type);
   if (queued_bytes_ > context_.limits.outbound_limit_bytes) {
     return Close(4008, "slow consumer: outbound queue full", false);
@@ -391,6 +392,7 @@ void WebsocketSession::OnWrite(beast::error_code error, std::size_t) {
   writing_ = false;
   if (error) return Finish();
   queued_bytes_ -= queue_.front().first.size();
+  context_.metrics->queued_bytes().Decrement(static_cast<double>(queue_.front().first.size()));
   queue_.pop_front();
   if (queued_bytes_ <= context_.limits.outbound_limit_bytes / 4) {
     above_high_water_since_.reset();
@@ -423,6 +425,7 @@ void WebsocketSession::Close(uint16_t code, absl::string_view reason, bool flush
     // Keep only the frame being written; nothing else will be sent.
     while (queue_.size() > (writing_ ? 1u : 0u)) {
       queued_bytes_ -= queue_.back().first.size();
+      context_.metrics->queued_bytes().Decrement(static_cast<double>(queue_.back().first.size()));
       queue_.pop_back();
     }
   }
@@ -452,6 +455,9 @@ void WebsocketSession::Finish() {
   while (!calls_.empty()) EndSubscription(calls_.begin()->first);
   slow_timer_.cancel();
   close_timer_.cancel();
+  context_.metrics->queued_bytes().Decrement(static_cast<double>(queued_bytes_));
+  queued_bytes_ = 0;
+  queue_.clear();
   if (accepted_) {
     context_.registry.Remove(this);
     context_.metrics->connections().Decrement();
