@@ -2,7 +2,6 @@
 // processes, a real WebSocket client.
 #include <signal.h>
 
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "boost/json/parse.hpp"
@@ -10,7 +9,6 @@
 #include "gtest/gtest.h"
 #include "tests/integration/stack.h"
 #include "tests/support/http_get.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/ws_client.h"
 
 namespace nb::testing {
@@ -463,31 +461,7 @@ TEST_F(FrontendLimitsTest, TooManySubscriptionsAndPersistentAbuse) {
   EXPECT_EQ(client.WaitForClose(), 4029);
 }
 
-TEST_F(FrontendLimitsTest, ClientThatStopsReadingIsClosedWith4008) {
-  // Twenty devices reporting every millisecond: far more than a client that does not
-  // read can absorb in its socket buffers.
-  TempDir dir;
-  std::string fleet = R"(
-products:
-  - key: fast
-    properties: [{id: level, type: double, min: 0, max: 100}, {id: label, type: string}]
-devices:
-)";
-  for (int i = 0; i < 20; ++i) {
-    absl::StrAppend(&fleet, "  - {key: d", i, ", product: fast, settings: {report_interval_ms: 1, ",
-                    "initial: {label: '", std::string(200, 'x'), "'}}}\n");
-  }
-  std::ofstream(dir.File("fleet.yaml")) << fleet;
-  Stack stack({.fleet = dir.File("fleet.yaml"),
-               .frontend_flags = {"--outbound_limit_bytes=65536", "--slow_consumer_seconds=1"}});
-  ASSERT_TRUE(stack.started()) << stack.logs();
-  WsClient client;
-  client.SetReceiveBuffer(64 * 1024);
-  ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
-  client.SendText(R"({"type":"sub","id":"all","topic":"/device/fast/*/**"})");
-  absl::SleepFor(absl::Seconds(4));  // Not reading is the behaviour under test.
-  EXPECT_EQ(client.WaitForClose(seconds(30)), 4008);
-}
+// The slow consumer (4008) is covered with its memory bound in faults_test.cc.
 
 TEST_F(FrontendLimitsTest, SilentConnectionIsDroppedAfterTheIdleTimeout) {
   Stack stack({.frontend_flags = {"--idle_timeout_seconds=2"}});
