@@ -1,6 +1,7 @@
 #include "device-service/src/fleet.h"
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "absl/container/flat_hash_set.h"
@@ -36,6 +37,16 @@ class FleetParser {
   absl::StatusOr<std::string> RequiredString(const YAML::Node& map, absl::string_view field,
                                              absl::string_view what) const;
   std::string OptionalString(const YAML::Node& map, absl::string_view field) const;
+  // Walks a list whose entries are mappings with a unique "id", calling `parse` with the
+  // entry, its id and how to name it in messages ("<kind> '<id>'").
+  absl::Status ForEachEntry(
+      const YAML::Node& list, absl::string_view list_name, absl::string_view kind,
+      const std::function<absl::Status(const YAML::Node&, const std::string&, const std::string&)>&
+          parse) const;
+  std::string NameOr(const YAML::Node& entry, const std::string& id) const {
+    const std::string name = OptionalString(entry, "name");
+    return name.empty() ? id : name;
+  }
   absl::Status ParseSpec(const YAML::Node& node, absl::string_view what, pb::DataSpec& spec) const;
   absl::Status ParseParameters(const YAML::Node& list, absl::string_view what,
                                google::protobuf::RepeatedPtrField<pb::ParameterDef>& out) const;
@@ -98,27 +109,35 @@ absl::Status FleetParser::ParseSpec(const YAML::Node& node, absl::string_view wh
   return absl::OkStatus();
 }
 
+absl::Status FleetParser::ForEachEntry(
+    const YAML::Node& list, absl::string_view list_name, absl::string_view kind,
+    const std::function<absl::Status(const YAML::Node&, const std::string&, const std::string&)>&
+        parse) const {
+  if (!list) return absl::OkStatus();
+  if (!list.IsSequence()) return Error(list, absl::StrCat(list_name, " must be a list"));
+  absl::flat_hash_set<std::string> ids;
+  for (const YAML::Node& entry : list) {
+    if (absl::Status s = RequireMap(entry, kind); !s.ok()) return s;
+    absl::StatusOr<std::string> id = RequiredString(entry, "id", kind);
+    if (!id.ok()) return id.status();
+    const std::string what = absl::StrCat(kind, " '", *id, "'");
+    if (!ids.insert(*id).second) return Error(entry, absl::StrCat("duplicate ", what));
+    if (absl::Status s = parse(entry, *id, what); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FleetParser::ParseParameters(
     const YAML::Node& list, absl::string_view what,
     google::protobuf::RepeatedPtrField<pb::ParameterDef>& out) const {
-  if (!list) return absl::OkStatus();
-  if (!list.IsSequence()) return Error(list, absl::StrCat(what, " must be a list"));
-  absl::flat_hash_set<std::string> ids;
-  for (const YAML::Node& node : list) {
-    if (absl::Status s = RequireMap(node, what); !s.ok()) return s;
-    absl::StatusOr<std::string> id = RequiredString(node, "id", what);
-    if (!id.ok()) return id.status();
-    if (!ids.insert(*id).second) return Error(node, absl::StrCat(what, ": duplicate id '", *id, "'"));
+  return ForEachEntry(list, what, what, [&](const YAML::Node& node, const std::string& id,
+                                            const std::string& entry_what) {
     pb::ParameterDef& parameter = *out.Add();
-    parameter.set_id(*id);
-    parameter.set_name(OptionalString(node, "name").empty() ? *id : OptionalString(node, "name"));
+    parameter.set_id(id);
+    parameter.set_name(NameOr(node, id));
     parameter.set_required(node["required"] && node["required"].as<bool>(false));
-    if (absl::Status s = ParseSpec(node, absl::StrCat(what, " '", *id, "'"), *parameter.mutable_spec());
-        !s.ok()) {
-      return s;
-    }
-  }
-  return absl::OkStatus();
+    return ParseSpec(node, entry_what, *parameter.mutable_spec());
+  });
 }
 
 absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& product) const {
@@ -130,77 +149,50 @@ absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& prod
                                     "' must be 1..64 letters, digits, '-', '_' or '.'"));
   }
   product.set_product_key(*key);
-  product.set_name(OptionalString(node, "name").empty() ? *key : OptionalString(node, "name"));
+  product.set_name(NameOr(node, *key));
   product.set_description(OptionalString(node, "description"));
   pb::ThingModel& model = *product.mutable_thing_model();
 
-  absl::flat_hash_set<std::string> ids;
-  if (const YAML::Node properties = node["properties"]) {
-    if (!properties.IsSequence()) return Error(properties, "properties must be a list");
-    for (const YAML::Node& entry : properties) {
-      if (absl::Status s = RequireMap(entry, "a property"); !s.ok()) return s;
-      absl::StatusOr<std::string> id = RequiredString(entry, "id", "property");
-      if (!id.ok()) return id.status();
-      const std::string what = absl::StrCat("property '", *id, "'");
-      if (!ids.insert(*id).second) return Error(entry, absl::StrCat("duplicate ", what));
-      pb::PropertyDef& property = *model.add_properties();
-      property.set_id(*id);
-      property.set_name(OptionalString(entry, "name").empty() ? *id : OptionalString(entry, "name"));
-      const std::string access = OptionalString(entry, "access");
-      if (access.empty() || access == "r") {
-        property.set_access(pb::READ_ONLY);
-      } else if (access == "rw") {
-        property.set_access(pb::READ_WRITE);
-      } else {
-        return Error(entry, absl::StrCat(what, ": access must be r or rw, not '", access, "'"));
-      }
-      if (absl::Status s = ParseSpec(entry, what, *property.mutable_spec()); !s.ok()) return s;
-    }
-  }
-  ids.clear();
-  if (const YAML::Node functions = node["functions"]) {
-    if (!functions.IsSequence()) return Error(functions, "functions must be a list");
-    for (const YAML::Node& entry : functions) {
-      if (absl::Status s = RequireMap(entry, "a function"); !s.ok()) return s;
-      absl::StatusOr<std::string> id = RequiredString(entry, "id", "function");
-      if (!id.ok()) return id.status();
-      const std::string what = absl::StrCat("function '", *id, "'");
-      if (!ids.insert(*id).second) return Error(entry, absl::StrCat("duplicate ", what));
-      pb::FunctionDef& function = *model.add_functions();
-      function.set_id(*id);
-      function.set_name(OptionalString(entry, "name").empty() ? *id : OptionalString(entry, "name"));
-      if (absl::Status s = ParseParameters(entry["inputs"], absl::StrCat(what, " input"),
-                                           *function.mutable_inputs());
-          !s.ok()) {
-        return s;
-      }
-      if (absl::Status s = ParseParameters(entry["outputs"], absl::StrCat(what, " output"),
-                                           *function.mutable_outputs());
-          !s.ok()) {
-        return s;
-      }
-    }
-  }
-  ids.clear();
-  if (const YAML::Node events = node["events"]) {
-    if (!events.IsSequence()) return Error(events, "events must be a list");
-    for (const YAML::Node& entry : events) {
-      if (absl::Status s = RequireMap(entry, "an event"); !s.ok()) return s;
-      absl::StatusOr<std::string> id = RequiredString(entry, "id", "event");
-      if (!id.ok()) return id.status();
-      const std::string what = absl::StrCat("event '", *id, "'");
-      if (!ids.insert(*id).second) return Error(entry, absl::StrCat("duplicate ", what));
-      pb::EventDef& event = *model.add_events();
-      event.set_id(*id);
-      event.set_name(OptionalString(entry, "name").empty() ? *id : OptionalString(entry, "name"));
-      if (absl::Status s = ParseParameters(entry["fields"], absl::StrCat(what, " field"),
-                                           *event.mutable_fields());
-          !s.ok()) {
-        return s;
-      }
-    }
-  }
-  return absl::OkStatus();
+  absl::Status status = ForEachEntry(
+      node["properties"], "properties", "property",
+      [&](const YAML::Node& entry, const std::string& id, const std::string& what) -> absl::Status {
+        pb::PropertyDef& property = *model.add_properties();
+        property.set_id(id);
+        property.set_name(NameOr(entry, id));
+        const std::string access = OptionalString(entry, "access");
+        if (access.empty() || access == "r") {
+          property.set_access(pb::READ_ONLY);
+        } else if (access == "rw") {
+          property.set_access(pb::READ_WRITE);
+        } else {
+          return Error(entry, absl::StrCat(what, ": access must be r or rw, not '", access, "'"));
+        }
+        return ParseSpec(entry, what, *property.mutable_spec());
+      });
+  if (!status.ok()) return status;
+  status = ForEachEntry(
+      node["functions"], "functions", "function",
+      [&](const YAML::Node& entry, const std::string& id, const std::string& what) -> absl::Status {
+        pb::FunctionDef& function = *model.add_functions();
+        function.set_id(id);
+        function.set_name(NameOr(entry, id));
+        if (absl::Status s = ParseParameters(entry["inputs"], absl::StrCat(what, " input"),
+                                             *function.mutable_inputs());
+            !s.ok()) {
+          return s;
+        }
+        return ParseParameters(entry["outputs"], absl::StrCat(what, " output"),
+                               *function.mutable_outputs());
+      });
+  if (!status.ok()) return status;
+  return ForEachEntry(
+      node["events"], "events", "event",
+      [&](const YAML::Node& entry, const std::string& id, const std::string& what) {
+        pb::EventDef& event = *model.add_events();
+        event.set_id(id);
+        event.set_name(NameOr(entry, id));
+        return ParseParameters(entry["fields"], absl::StrCat(what, " field"), *event.mutable_fields());
+      });
 }
 
 absl::Status FleetParser::ParseDevice(const YAML::Node& node,
@@ -220,7 +212,7 @@ absl::Status FleetParser::ParseDevice(const YAML::Node& node,
   }
   device.key = *key;
   device.product_key = *product;
-  device.name = OptionalString(node, "name").empty() ? *key : OptionalString(node, "name");
+  device.name = NameOr(node, *key);
   device.driver = OptionalString(node, "driver").empty() ? "sim" : OptionalString(node, "driver");
   device.settings = node["settings"] ? node["settings"] : YAML::Node(YAML::NodeType::Map);
   device.location = NodeLocation(source_, node);
