@@ -8,6 +8,7 @@
 
 #include "boost/json/serialize.hpp"
 #include "common/json_text.h"
+#include "common/topic.h"
 
 namespace nb::frontend {
 namespace {
@@ -163,6 +164,33 @@ std::string ResultFrame(absl::string_view id, absl::string_view topic, json::obj
   for (auto& [key, value] : extra) frame[key] = std::move(value);
   frame["payload"] = std::move(payload);
   return Serialize(frame);
+}
+
+std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
+                           const northbound::device::v1::SendReply& reply) {
+  const std::string topic = absl::StrCat(kSenderTopicPrefix, product_key, "/", reply.device_key());
+  if (reply.code() != ErrorCode::ERROR_CODE_UNSPECIFIED) {
+    return DeviceErrorFrame(id, topic, reply.device_key(), reply.code(), reply.message());
+  }
+  json::object extra;
+  extra["deviceId"] = View(reply.device_key());
+  extra["messageId"] = View(reply.message_id());
+  extra["timestamp"] = reply.timestamp_ms();
+  if (reply.async()) extra["async"] = true;
+  return ResultFrame(id, topic, std::move(extra), ToJson(reply.payload()));
+}
+
+std::string DeviceEventFrame(absl::string_view id, const northbound::device::v1::DeviceEvent& event) {
+  json::object extra;
+  extra["deviceId"] = View(event.device_key());
+  if (!event.message_id().empty()) extra["messageId"] = View(event.message_id());
+  extra["timestamp"] = event.timestamp_ms();
+  if (event.code() != ErrorCode::ERROR_CODE_UNSPECIFIED) {
+    extra["code"] = View(ErrorCodeName(event.code()));
+    extra["message"] = View(event.message());
+  }
+  if (event.dropped_before() > 0) extra["dropped"] = event.dropped_before();
+  return ResultFrame(id, event.topic(), std::move(extra), ToJson(event.payload()));
 }
 
 json::value ToJson(const google::protobuf::Value& value) {

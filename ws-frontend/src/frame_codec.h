@@ -12,6 +12,7 @@
 #include "common/json_text.h"
 #include "common/status.h"
 #include "google/protobuf/struct.pb.h"
+#include "northbound/device/v1/device_service.pb.h"
 
 // The JSON frames of the WebSocket protocol (PROTOCOL.md sections 2 and 3): parsing what
 // clients send and building what the server sends. Pure functions, no I/O.
@@ -65,6 +66,15 @@ std::string AuthErrorFrame(absl::string_view message);
 // topic; the payload comes last.
 std::string ResultFrame(absl::string_view id, absl::string_view topic, boost::json::object extra,
                         boost::json::value payload);
+
+// One device's answer to a command subscribed as `id` on `product_key`: a result with
+// deviceId, messageId, timestamp (and async) on /device-message-sender/{product}/{device},
+// or an error frame with the device's code.
+std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
+                           const northbound::device::v1::SendReply& reply);
+// One live event for subscription `id`: a result on the event's actual topic; failed
+// replies add code and message, and events lost to a full queue before it add "dropped".
+std::string DeviceEventFrame(absl::string_view id, const northbound::device::v1::DeviceEvent& event);
 
 // JSON <-> protobuf Struct/Value, for payloads and values.
 boost::json::value ToJson(const google::protobuf::Value& value);

@@ -287,36 +287,16 @@ void WebsocketSession::EndSubscription(uint64_t call_id) {
 void WebsocketSession::OnStreamMessage(uint64_t call_id, device::SendReply reply) {
   Subscription* subscription = FindCall(call_id);
   if (subscription == nullptr || closing_) return;
-  const std::string topic =
-      absl::StrCat(kSenderTopicPrefix, subscription->product_key, "/", reply.device_key());
-  if (reply.code() != ErrorCode::ERROR_CODE_UNSPECIFIED) {
-    context_.metrics->CountError(reply.code());
-    Send(DeviceErrorFrame(subscription->id, topic, reply.device_key(), reply.code(), reply.message()),
-         "error");
-  } else {
-    boost::json::object extra;
-    extra["deviceId"] = boost::json::string_view(reply.device_key());
-    extra["messageId"] = boost::json::string_view(reply.message_id());
-    extra["timestamp"] = reply.timestamp_ms();
-    if (reply.async()) extra["async"] = true;
-    Send(ResultFrame(subscription->id, topic, std::move(extra), ToJson(reply.payload())), "result");
-  }
+  const bool failed = reply.code() != ErrorCode::ERROR_CODE_UNSPECIFIED;
+  if (failed) context_.metrics->CountError(reply.code());
+  Send(SendReplyFrame(subscription->id, subscription->product_key, reply), failed ? "error" : "result");
   AfterMessage(call_id);
 }
 
 void WebsocketSession::OnStreamMessage(uint64_t call_id, device::DeviceEvent event) {
   Subscription* subscription = FindCall(call_id);
   if (subscription == nullptr || closing_) return;
-  boost::json::object extra;
-  extra["deviceId"] = boost::json::string_view(event.device_key());
-  if (!event.message_id().empty()) extra["messageId"] = boost::json::string_view(event.message_id());
-  extra["timestamp"] = event.timestamp_ms();
-  if (event.code() != ErrorCode::ERROR_CODE_UNSPECIFIED) {
-    extra["code"] = boost::json::string_view(ErrorCodeName(event.code()).data(), ErrorCodeName(event.code()).size());
-    extra["message"] = boost::json::string_view(event.message());
-  }
-  if (event.dropped_before() > 0) extra["dropped"] = event.dropped_before();
-  Send(ResultFrame(subscription->id, event.topic(), std::move(extra), ToJson(event.payload())), "result");
+  Send(DeviceEventFrame(subscription->id, event), "result");
   AfterMessage(call_id);
 }
 

@@ -107,6 +107,40 @@ TEST(FrameCodecTest, ServerFramesCarryIdTwiceAndReadableNumbers) {
             R"("timestamp":1764134400000,"payload":{"temperature":20.5,"count":2,"tiny":1e-07}})");
 }
 
+TEST(FrameCodecTest, DeviceRepliesBecomeResultsOrDeviceErrors) {
+  northbound::device::v1::SendReply reply;
+  reply.set_device_key("device1");
+  reply.set_message_id("m-1");
+  reply.set_timestamp_ms(1764134400000);
+  (*reply.mutable_payload()->mutable_fields())["temperature"].set_number_value(20.5);
+  EXPECT_EQ(SendReplyFrame("r1", "sagoo-product", reply),
+            R"({"type":"result","id":"r1","requestId":"r1","topic":"/device-message-sender/sagoo-product/device1",)"
+            R"("deviceId":"device1","messageId":"m-1","timestamp":1764134400000,"payload":{"temperature":20.5}})");
+  reply.clear_payload();
+  reply.set_async(true);
+  EXPECT_NE(SendReplyFrame("r1", "sagoo-product", reply).find(R"("async":true,"payload":{})"), std::string::npos);
+  reply.set_code(ErrorCode::CLIENT_OFFLINE);
+  reply.set_message("device is offline");
+  EXPECT_EQ(SendReplyFrame("r1", "p", reply),
+            R"({"type":"error","id":"r1","requestId":"r1","topic":"/device-message-sender/p/device1",)"
+            R"("deviceId":"device1","code":"CLIENT_OFFLINE","message":"device is offline"})");
+}
+
+TEST(FrameCodecTest, EventsCarryTheActualTopicAndWhatWasDropped) {
+  northbound::device::v1::DeviceEvent event;
+  event.set_topic("/device/p/d1/message/function/reply");
+  event.set_device_key("d1");
+  event.set_message_id("m-2");
+  event.set_timestamp_ms(5);
+  event.set_code(ErrorCode::DEVICE_ERROR);
+  event.set_message("broken");
+  event.set_dropped_before(3);
+  EXPECT_EQ(DeviceEventFrame("e", event),
+            R"({"type":"result","id":"e","requestId":"e","topic":"/device/p/d1/message/function/reply",)"
+            R"("deviceId":"d1","messageId":"m-2","timestamp":5,"code":"DEVICE_ERROR","message":"broken",)"
+            R"("dropped":3,"payload":{}})");
+}
+
 TEST(FrameCodecTest, StringsAreEscaped) {
   EXPECT_EQ(ErrorFrame("a\"b", std::nullopt, ErrorCode::PARAMETER_ERROR, "line\nbreak"),
             R"({"type":"error","id":"a\"b","requestId":"a\"b","code":"PARAMETER_ERROR","message":"line\nbreak"})");

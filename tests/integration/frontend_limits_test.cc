@@ -1,0 +1,99 @@
+// The WebSocket protocol's limits and failure paths end to end, each with a stack of its
+// own (flags differ): subscriptions, rate abuse, idle connections, auth-service down,
+// SIGTERM drain.
+#include <signal.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "boost/json/object.hpp"
+#include "gtest/gtest.h"
+#include "tests/integration/stack.h"
+#include "tests/support/ws_client.h"
+
+namespace nb::testing {
+namespace {
+
+using std::chrono::seconds;
+
+std::string Str(const boost::json::object& frame, const char* key) {
+  const boost::json::value* value = frame.if_contains(key);
+  return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
+}
+
+class FrontendLimitsTest : public ::testing::Test {};
+
+TEST_F(FrontendLimitsTest, TooManySubscriptionsAndPersistentAbuse) {
+  Stack stack({.frontend_flags = {"--max_subscriptions=2", "--rate_abuse_seconds=1",
+                                  "--frames_per_second=20", "--frame_burst=20"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  WsClient client;
+  ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  for (const char* id : {"a", "b", "c"}) {
+    client.SendText(absl::StrCat(R"({"type":"sub","id":")", id, R"(","topic":"/device/sagoo-product/device1/online"})"));
+  }
+  auto error = client.ReceiveJson();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(Str(*error, "code"), "TOO_MANY_SUBSCRIPTIONS");
+  EXPECT_EQ(Str(*error, "id"), "c");
+  auto complete = client.ReceiveJson();
+  ASSERT_TRUE(complete);
+  EXPECT_EQ(Str(*complete, "type"), "complete");
+
+  // Keep exceeding the rate for longer than the abuse window.
+  const auto until = std::chrono::steady_clock::now() + seconds(3);
+  while (client.close_code() == 0 && std::chrono::steady_clock::now() < until) {
+    if (!client.SendText(R"({"type":"ping"})")) break;
+  }
+  EXPECT_EQ(client.WaitForClose(), 4029);
+}
+
+TEST_F(FrontendLimitsTest, SilentConnectionIsDroppedAfterTheIdleTimeout) {
+  Stack stack({.frontend_flags = {"--idle_timeout_seconds=2"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  WsClient active;
+  WsClient silent;
+  ASSERT_TRUE(active.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  ASSERT_TRUE(silent.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  // The active client talks every half second; the silent one neither reads nor writes,
+  // so it cannot answer the server's pings.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(active.SendText(R"({"type":"ping"})"));
+    ASSERT_TRUE(active.ReceiveJson()) << "the active client lost its connection";
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  EXPECT_FALSE(silent.Receive(std::chrono::seconds(5)).has_value());
+  EXPECT_NE(silent.close_code(), 0) << "the silent connection is still open";
+}
+
+TEST_F(FrontendLimitsTest, AuthServiceDownMeans1013) {
+  Stack stack;
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  const std::string token = stack.FullToken();
+  stack.auth().process().Signal(SIGKILL);
+  stack.auth().process().Wait(seconds(5));
+  WsClient client;
+  ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + token).upgraded);
+  auto frame = client.ReceiveJson();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(Str(*frame, "code"), "SERVER_NOT_AVAILABLE");
+  EXPECT_EQ(client.WaitForClose(), 1013);
+}
+
+TEST_F(FrontendLimitsTest, SigtermDrainsWith1001AndExitsZero) {
+  Stack stack;
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  WsClient client;
+  ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  client.SendText(R"({"type":"sub","id":"live","topic":"/device/sagoo-product/*/**"})");
+  ASSERT_TRUE(client.ReceiveJson());
+  stack.frontend().process().Signal(SIGTERM);
+  EXPECT_EQ(client.WaitForClose(), 1001);
+  const std::optional<int> status = stack.frontend().process().Wait(seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0) << stack.logs();
+}
+
+// The slow consumer (4008) is covered with its memory bound in faults_test.cc.
+
+}  // namespace
+}  // namespace nb::testing
