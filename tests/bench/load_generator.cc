@@ -139,12 +139,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool subscribed_ = false;
 };
 
-long RssKib(long pid) {
-  const std::string status = nb::testing::ReadFile(absl::StrCat("/proc/", pid, "/status"));
-  const size_t at = status.find("VmRSS:");
-  return at == std::string::npos ? 0 : std::stol(status.substr(at + 6));
-}
-
 std::string StringFlag(int argc, char** argv, const std::string& name, const std::string& fallback) {
   const std::string prefix = "--" + name + "=";
   for (int i = 1; i < argc; ++i) {
@@ -172,7 +166,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io;
   Totals totals;
-  const long rss_before = frontend_pid ? RssKib(frontend_pid) : 0;
+  const long rss_before = frontend_pid ? nb::testing::RssKib(frontend_pid) : 0;
   std::vector<std::shared_ptr<Connection>> pool;
   for (long i = 0; i < connections; ++i) {
     pool.push_back(std::make_shared<Connection>(io, config, totals, static_cast<int>(i)));
@@ -189,7 +183,7 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   io.run_for(std::chrono::seconds(seconds));
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  const long rss_after = frontend_pid ? RssKib(frontend_pid) : 0;
+  const long rss_after = frontend_pid ? nb::testing::RssKib(frontend_pid) : 0;
   totals.stopping = true;
   for (auto& connection : pool) connection->Close();
   io.run_for(std::chrono::milliseconds(200));

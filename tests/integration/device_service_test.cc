@@ -108,12 +108,6 @@ pb::SendRequest Read(const std::string& product, std::vector<std::string> device
   return request;
 }
 
-long RssKib(pid_t pid) {
-  const std::string status = ReadFile(absl::StrCat("/proc/", pid, "/status"));
-  const size_t at = status.find("VmRSS:");
-  return at == std::string::npos ? 0 : std::stol(status.substr(at + 6));
-}
-
 class DeviceServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { fixture_ = new DeviceServiceFixture(TestFleet(1000, 100)); }
@@ -410,11 +404,7 @@ TEST(DeviceServiceSlowSubscriberTest, QueueStaysBoundedAndDropsAreReported) {
   auto reader = fixture.stub().Subscribe(&context, request);
   reader->WaitForInitialMetadata();
   const int metrics_port = fixture.service().port("metrics_port");
-  auto dropped = [&] {
-    const std::string body = HttpGet(metrics_port, "/metrics").body;
-    const size_t at = body.find("\nnorthbound_device_events_dropped_total ");
-    return at == std::string::npos ? 0.0 : std::stod(body.substr(at + 40));
-  };
+  auto dropped = [&] { return ScrapeMetric(metrics_port, "northbound_device_events_dropped_total"); };
   ASSERT_TRUE(WaitFor([&] { return dropped() > 0; }, std::chrono::seconds(30)))
       << "no events were dropped although the subscriber never read";
   // Memory stays flat while the subscriber keeps not reading.

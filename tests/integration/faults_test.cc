@@ -22,23 +22,6 @@ namespace json = boost::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string Str(const json::object& frame, const char* key) {
-  const json::value* value = frame.if_contains(key);
-  return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
-}
-
-double Metric(int port, const std::string& name) {
-  const std::string body = HttpGet(port, "/metrics").body;
-  const size_t at = body.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 2));
-}
-
-long RssKib(pid_t pid) {
-  const std::string status = ReadFile(absl::StrCat("/proc/", pid, "/status"));
-  const size_t at = status.find("VmRSS:");
-  return at == std::string::npos ? 0 : std::stol(status.substr(at + 6));
-}
-
 std::unique_ptr<WsClient> Connect(Stack& stack, const std::string& token) {
   auto client = std::make_unique<WsClient>();
   EXPECT_TRUE(client->Connect(stack.ws_port(), "/messaging/" + token).upgraded);
@@ -50,7 +33,7 @@ bool Pong(WsClient& client) {
   for (int i = 0; i < 50; ++i) {
     auto frame = client.ReceiveJson(seconds(10));
     if (!frame) return false;
-    if (Str(*frame, "type") == "pong") return true;
+    if (FrameString(*frame, "type") == "pong") return true;
   }
   return false;
 }
@@ -74,9 +57,9 @@ TEST(FaultsTest, DeviceServiceKilledMidStreamThenBack) {
        ++i) {
     auto frame = watcher->ReceiveJson(seconds(10));
     ASSERT_TRUE(frame) << "no complete after device-service died";
-    const std::string type = Str(*frame, "type");
+    const std::string type = FrameString(*frame, "type");
     if (type == "result") continue;  // Events from before the kill.
-    by_id[Str(*frame, "id")].push_back(type == "error" ? Str(*frame, "code") : type);
+    by_id[FrameString(*frame, "id")].push_back(type == "error" ? FrameString(*frame, "code") : type);
   }
   for (const char* id : {"ev", "slow"}) {
     EXPECT_EQ(by_id[id], (std::vector<std::string>{"SERVER_NOT_AVAILABLE", "complete"})) << id;
@@ -93,8 +76,8 @@ TEST(FaultsTest, DeviceServiceKilledMidStreamThenBack) {
     for (int i = 0; i < 3; ++i) {
       auto frame = watcher->ReceiveJson(seconds(10));
       ASSERT_TRUE(frame);
-      if (Str(*frame, "type") == "result" && Str(*frame, "id") == id) answered = true;
-      if (Str(*frame, "type") == "complete") break;
+      if (FrameString(*frame, "type") == "result" && FrameString(*frame, "id") == id) answered = true;
+      if (FrameString(*frame, "type") == "complete") break;
     }
     if (!answered) absl::SleepFor(absl::Milliseconds(100));  // Reconnect backoff.
   }
@@ -117,14 +100,14 @@ TEST(FaultsTest, AuthServiceKilledThenBack) {
     // A well-formed token the cache cannot know.
     ASSERT_TRUE(fresh.Connect(stack.ws_port(), "/messaging/nbt_" + std::string(43, 'Z')).upgraded);
     auto frame = fresh.ReceiveJson();
-    refused = frame && Str(*frame, "code") == "SERVER_NOT_AVAILABLE" && fresh.WaitForClose() == 1013;
+    refused = frame && FrameString(*frame, "code") == "SERVER_NOT_AVAILABLE" && fresh.WaitForClose() == 1013;
   }
   EXPECT_TRUE(refused);
   // The existing session keeps working.
   existing->SendText(R"({"id":"r","type":"sub","topic":"/device-message-sender/sagoo-product/device1","parameter":{"properties":["temperature"]}})");
   auto result = existing->ReceiveJson();
   ASSERT_TRUE(result);
-  EXPECT_EQ(Str(*result, "type"), "result");
+  EXPECT_EQ(FrameString(*result, "type"), "result");
 
   stack.StartAuth();
   ASSERT_TRUE(stack.auth().started()) << stack.logs();
@@ -163,13 +146,13 @@ devices:
     ASSERT_TRUE(clients.back()->SendText(R"({"id":"e","type":"sub","topic":"/device/p/d1/message/property/report"})"));
   }
   const int device_metrics = stack.device().port("metrics_port");
-  ASSERT_TRUE(WaitFor([&] { return Metric(device_metrics, "northbound_device_subscriptions") == kClients; },
+  ASSERT_TRUE(WaitFor([&] { return ScrapeMetric(device_metrics, "northbound_device_subscriptions") == kClients; },
                       seconds(60)))
       << "not every subscription reached device-service";
-  const double published_before = Metric(device_metrics, "northbound_device_events_published_total{kind=\"property_report\"}");
+  const double published_before = ScrapeMetric(device_metrics, "northbound_device_events_published_total{kind=\"property_report\"}");
   const int64_t window_start = absl::ToUnixMillis(absl::Now());
   ASSERT_TRUE(WaitFor([&] {
-    return Metric(device_metrics, "northbound_device_events_published_total{kind=\"property_report\"}") >= published_before + 10;
+    return ScrapeMetric(device_metrics, "northbound_device_events_published_total{kind=\"property_report\"}") >= published_before + 10;
   }, seconds(30)));
   const int64_t window_end = absl::ToUnixMillis(absl::Now());
 
@@ -179,7 +162,7 @@ devices:
     while (true) {
       auto frame = clients[i]->ReceiveJson(seconds(20));
       ASSERT_TRUE(frame) << "client " << i << " stopped receiving";
-      ASSERT_EQ(Str(*frame, "type"), "result") << json::serialize(*frame);
+      ASSERT_EQ(FrameString(*frame, "type"), "result") << json::serialize(*frame);
       const int64_t timestamp = frame->at("timestamp").as_int64();
       if (timestamp > window_end) break;
       if (timestamp >= window_start) seen.push_back(timestamp);
@@ -192,7 +175,7 @@ devices:
       ASSERT_EQ(seen, reference) << "client " << i << " did not get the same events";
     }
   }
-  EXPECT_EQ(Metric(stack.frontend().port("metrics_port"), "northbound_frontend_connections"), kClients);
+  EXPECT_EQ(ScrapeMetric(stack.frontend().port("metrics_port"), "northbound_frontend_connections"), kClients);
 }
 
 TEST(FaultsTest, ClientThatStopsReadingKeepsFrontendMemoryBoundedAndGets4008) {
@@ -223,7 +206,7 @@ devices:
   for (int i = 0; i < 24; ++i) {
     absl::SleepFor(absl::Milliseconds(250));
     rss_peak = std::max(rss_peak, RssKib(frontend));
-    queued_peak = std::max(queued_peak, Metric(metrics_port, "northbound_frontend_outbound_queued_bytes"));
+    queued_peak = std::max(queued_peak, ScrapeMetric(metrics_port, "northbound_frontend_outbound_queued_bytes"));
   }
   // The queue stops at its 1 MiB limit (backpressure holds it near half of that)...
   EXPECT_GT(queued_peak, 256 * 1024) << "the client's queue never filled";

@@ -15,11 +15,6 @@ namespace {
 
 using std::chrono::seconds;
 
-std::string Str(const boost::json::object& frame, const char* key) {
-  const boost::json::value* value = frame.if_contains(key);
-  return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
-}
-
 class FrontendLimitsTest : public ::testing::Test {};
 
 TEST_F(FrontendLimitsTest, TooManySubscriptionsAndPersistentAbuse) {
@@ -33,11 +28,11 @@ TEST_F(FrontendLimitsTest, TooManySubscriptionsAndPersistentAbuse) {
   }
   auto error = client.ReceiveJson();
   ASSERT_TRUE(error);
-  EXPECT_EQ(Str(*error, "code"), "TOO_MANY_SUBSCRIPTIONS");
-  EXPECT_EQ(Str(*error, "id"), "c");
+  EXPECT_EQ(FrameString(*error, "code"), "TOO_MANY_SUBSCRIPTIONS");
+  EXPECT_EQ(FrameString(*error, "id"), "c");
   auto complete = client.ReceiveJson();
   ASSERT_TRUE(complete);
-  EXPECT_EQ(Str(*complete, "type"), "complete");
+  EXPECT_EQ(FrameString(*complete, "type"), "complete");
 
   // Keep exceeding the rate for longer than the abuse window.
   const auto until = std::chrono::steady_clock::now() + seconds(3);
@@ -75,7 +70,7 @@ TEST_F(FrontendLimitsTest, AuthServiceDownMeans1013) {
   ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + token).upgraded);
   auto frame = client.ReceiveJson();
   ASSERT_TRUE(frame);
-  EXPECT_EQ(Str(*frame, "code"), "SERVER_NOT_AVAILABLE");
+  EXPECT_EQ(FrameString(*frame, "code"), "SERVER_NOT_AVAILABLE");
   EXPECT_EQ(client.WaitForClose(), 1013);
 }
 

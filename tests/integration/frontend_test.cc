@@ -21,11 +21,6 @@ using std::chrono::seconds;
 
 json::object Parse(const std::string& text) { return json::parse(text).as_object(); }
 
-std::string Str(const json::object& frame, const char* key) {
-  const json::value* value = frame.if_contains(key);
-  return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
-}
-
 class FrontendTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { stack_ = new Stack(); }
@@ -52,7 +47,7 @@ class FrontendTest : public ::testing::Test {
       auto frame = client.ReceiveJson(std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now()));
       if (!frame) break;
       frames.push_back(*frame);
-      if (Str(*frame, "type") == "complete" && Str(*frame, "id") == id) break;
+      if (FrameString(*frame, "type") == "complete" && FrameString(*frame, "id") == id) break;
     }
     return frames;
   }
@@ -81,17 +76,17 @@ TEST_F(FrontendTest, SeedReadPropertyExample) {
   ASSERT_EQ(frames.size(), 3u);
   std::map<std::string, double> temperatures;
   for (size_t i = 0; i < 2; ++i) {
-    EXPECT_EQ(Str(frames[i], "type"), "result");
-    EXPECT_EQ(Str(frames[i], "id"), "request-id");
-    EXPECT_EQ(Str(frames[i], "requestId"), "request-id");
-    EXPECT_EQ(Str(frames[i], "topic"), "/device-message-sender/sagoo-product/" + Str(frames[i], "deviceId"));
-    EXPECT_FALSE(Str(frames[i], "messageId").empty());
+    EXPECT_EQ(FrameString(frames[i], "type"), "result");
+    EXPECT_EQ(FrameString(frames[i], "id"), "request-id");
+    EXPECT_EQ(FrameString(frames[i], "requestId"), "request-id");
+    EXPECT_EQ(FrameString(frames[i], "topic"), "/device-message-sender/sagoo-product/" + FrameString(frames[i], "deviceId"));
+    EXPECT_FALSE(FrameString(frames[i], "messageId").empty());
     EXPECT_TRUE(frames[i].at("timestamp").is_int64());
-    temperatures[Str(frames[i], "deviceId")] = frames[i].at("payload").at("temperature").to_number<double>();
+    temperatures[FrameString(frames[i], "deviceId")] = frames[i].at("payload").at("temperature").to_number<double>();
   }
   EXPECT_EQ(temperatures["device1"], 20.5);
   EXPECT_EQ(temperatures["device2"], 21.0);
-  EXPECT_EQ(Str(frames[2], "topic"), "/device-message-sender/sagoo-product/device1,device2");
+  EXPECT_EQ(FrameString(frames[2], "topic"), "/device-message-sender/sagoo-product/device1,device2");
 }
 
 TEST_F(FrontendTest, SeedWritePropertyExample) {
@@ -113,7 +108,7 @@ TEST_F(FrontendTest, SeedWritePropertyExample) {
   const auto frames = UntilComplete(*client, "request-id");
   ASSERT_EQ(frames.size(), 3u);
   for (size_t i = 0; i < 2; ++i) {
-    EXPECT_EQ(Str(frames[i], "type"), "result");
+    EXPECT_EQ(FrameString(frames[i], "type"), "result");
     // The seed's payload exactly: {"temperature": 20}.
     EXPECT_EQ(json::serialize(frames[i].at("payload")), R"({"temperature":20})");
   }
@@ -137,10 +132,10 @@ TEST_F(FrontendTest, SeedInvokeFunctionExampleWithoutFunctionIdIsAParameterError
 })"));
   const auto frames = UntilComplete(*client, "request-id");
   ASSERT_EQ(frames.size(), 2u);
-  EXPECT_EQ(Str(frames[0], "type"), "error");
-  EXPECT_EQ(Str(frames[0], "code"), "PARAMETER_ERROR");
-  EXPECT_NE(Str(frames[0], "message").find("functionId"), std::string::npos);
-  EXPECT_EQ(Str(frames[1], "type"), "complete");
+  EXPECT_EQ(FrameString(frames[0], "type"), "error");
+  EXPECT_EQ(FrameString(frames[0], "code"), "PARAMETER_ERROR");
+  EXPECT_NE(FrameString(frames[0], "message").find("functionId"), std::string::npos);
+  EXPECT_EQ(FrameString(frames[1], "type"), "complete");
 }
 
 TEST_F(FrontendTest, InvokeWithInputsAsListAndAsProperties) {
@@ -165,7 +160,7 @@ TEST_F(FrontendTest, AllDevicesOfferlineAndFailingFunction) {
   ASSERT_EQ(frames.size(), 4u);
   std::map<std::string, std::string> outcome;
   for (size_t i = 0; i < 3; ++i) {
-    outcome[Str(frames[i], "deviceId")] = Str(frames[i], "type") == "result" ? "ok" : Str(frames[i], "code");
+    outcome[FrameString(frames[i], "deviceId")] = FrameString(frames[i], "type") == "result" ? "ok" : FrameString(frames[i], "code");
   }
   EXPECT_EQ(outcome["device1"], "ok");
   EXPECT_EQ(outcome["device2"], "ok");
@@ -176,7 +171,7 @@ TEST_F(FrontendTest, AllDevicesOfferlineAndFailingFunction) {
   frames = UntilComplete(*client, "st");
   ASSERT_EQ(frames.size(), 3u);
   std::map<std::string, std::string> codes;
-  for (size_t i = 0; i < 2; ++i) codes[Str(frames[i], "deviceId")] = Str(frames[i], "code");
+  for (size_t i = 0; i < 2; ++i) codes[FrameString(frames[i], "deviceId")] = FrameString(frames[i], "code");
   EXPECT_EQ(codes["device1"], "DEVICE_ERROR");
   EXPECT_EQ(codes["ghost"], "DEVICE_NOT_FOUND");
 }
@@ -187,20 +182,20 @@ TEST_F(FrontendTest, TimeoutAndUnsubMidStream) {
     "parameter":{"functionId":"firmwareUpgrade","inputs":{"version":"2"},"headers":{"timeout":300}}})");
   auto frames = UntilComplete(*client, "t");
   ASSERT_EQ(frames.size(), 2u);
-  EXPECT_EQ(Str(frames[0], "code"), "TIME_OUT");
+  EXPECT_EQ(FrameString(frames[0], "code"), "TIME_OUT");
 
   client->SendText(R"({"id":"u","type":"sub","topic":"/device-message-sender/sagoo-product/device1",
     "parameter":{"functionId":"firmwareUpgrade","inputs":{"version":"2"}}})");
   client->SendText(R"({"id":"u","type":"unsub"})");
   frames = UntilComplete(*client, "u", seconds(5));
   ASSERT_EQ(frames.size(), 1u);
-  EXPECT_EQ(Str(frames[0], "type"), "complete");
+  EXPECT_EQ(FrameString(frames[0], "type"), "complete");
   // Nothing more for "u"; the next answer is the pong.
   client->SendText(R"({"type":"ping","id":"after"})");
   auto pong = client->ReceiveJson();
   ASSERT_TRUE(pong);
-  EXPECT_EQ(Str(*pong, "type"), "pong");
-  EXPECT_EQ(Str(*pong, "requestId"), "after");
+  EXPECT_EQ(FrameString(*pong, "type"), "pong");
+  EXPECT_EQ(FrameString(*pong, "requestId"), "after");
 }
 
 TEST_F(FrontendTest, AsyncCommandAnswerArrivesOnTheReplyTopic) {
@@ -214,14 +209,14 @@ TEST_F(FrontendTest, AsyncCommandAnswerArrivesOnTheReplyTopic) {
   for (int i = 0; i < 10 && !reply_seen; ++i) {
     auto frame = client->ReceiveJson();
     ASSERT_TRUE(frame);
-    if (Str(*frame, "id") == "a" && Str(*frame, "type") == "result") {
+    if (FrameString(*frame, "id") == "a" && FrameString(*frame, "type") == "result") {
       EXPECT_TRUE(frame->at("async").as_bool());
       EXPECT_TRUE(frame->at("payload").as_object().empty());
-      message_id = Str(*frame, "messageId");
+      message_id = FrameString(*frame, "messageId");
     }
-    if (Str(*frame, "id") == "r") {
-      EXPECT_EQ(Str(*frame, "topic"), "/device/sagoo-product/device1/message/function/reply");
-      EXPECT_EQ(Str(*frame, "messageId"), message_id);
+    if (FrameString(*frame, "id") == "r") {
+      EXPECT_EQ(FrameString(*frame, "topic"), "/device/sagoo-product/device1/message/function/reply");
+      EXPECT_EQ(FrameString(*frame, "messageId"), message_id);
       EXPECT_EQ(frame->at("payload").at("reference").to_number<double>(), 22);
       reply_seen = true;
     }
@@ -238,9 +233,9 @@ TEST_F(FrontendTest, LiveEventsWithWildcards) {
   for (int i = 0; i < 40 && (event_topics.empty() || report_products.size() < 2); ++i) {
     auto frame = client->ReceiveJson();
     ASSERT_TRUE(frame);
-    ASSERT_EQ(Str(*frame, "type"), "result") << json::serialize(*frame);
-    if (Str(*frame, "id") == "ev") event_topics.insert(Str(*frame, "topic"));
-    if (Str(*frame, "id") == "rep") report_products.insert(Str(*frame, "topic").substr(0, 14));
+    ASSERT_EQ(FrameString(*frame, "type"), "result") << json::serialize(*frame);
+    if (FrameString(*frame, "id") == "ev") event_topics.insert(FrameString(*frame, "topic"));
+    if (FrameString(*frame, "id") == "rep") report_products.insert(FrameString(*frame, "topic").substr(0, 14));
   }
   EXPECT_EQ(event_topics, std::set<std::string>{"/device/sagoo-product/device1/message/event/overheat"});
   EXPECT_EQ(report_products.size(), 2u);
@@ -252,12 +247,12 @@ TEST_F(FrontendTest, BadFramesGetCodedErrorsAndTheConnectionStays) {
     client->SendText(frame);
     auto error = client->ReceiveJson();
     ASSERT_TRUE(error) << frame;
-    EXPECT_EQ(Str(*error, "type"), "error") << frame;
-    EXPECT_EQ(Str(*error, "code"), code) << frame;
+    EXPECT_EQ(FrameString(*error, "type"), "error") << frame;
+    EXPECT_EQ(FrameString(*error, "code"), code) << frame;
     if (complete) {
       auto done = client->ReceiveJson();
       ASSERT_TRUE(done);
-      EXPECT_EQ(Str(*done, "type"), "complete") << frame;
+      EXPECT_EQ(FrameString(*done, "type"), "complete") << frame;
     }
   };
   expect_error("{not json", "PARAMETER_ERROR", false);
@@ -286,11 +281,11 @@ TEST_F(FrontendTest, BadFramesGetCodedErrorsAndTheConnectionStays) {
   ASSERT_TRUE(client->SendBinary("\x01\x02"));
   auto binary = client->ReceiveJson();
   ASSERT_TRUE(binary);
-  EXPECT_EQ(Str(*binary, "code"), "UNSUPPORTED_MESSAGE");
+  EXPECT_EQ(FrameString(*binary, "code"), "UNSUPPORTED_MESSAGE");
   client->SendText(R"({"type":"ping"})");
   auto pong = client->ReceiveJson();
   ASSERT_TRUE(pong);
-  EXPECT_EQ(Str(*pong, "type"), "pong");
+  EXPECT_EQ(FrameString(*pong, "type"), "pong");
 }
 
 TEST_F(FrontendTest, DuplicateIdLeavesTheLiveSubscriptionAlone) {
@@ -302,12 +297,12 @@ TEST_F(FrontendTest, DuplicateIdLeavesTheLiveSubscriptionAlone) {
   for (int i = 0; i < 10 && (!duplicate || results < 2); ++i) {
     auto frame = client->ReceiveJson();
     ASSERT_TRUE(frame);
-    if (Str(*frame, "type") == "error") {
-      EXPECT_EQ(Str(*frame, "code"), "DUPLICATE_ID");
+    if (FrameString(*frame, "type") == "error") {
+      EXPECT_EQ(FrameString(*frame, "code"), "DUPLICATE_ID");
       duplicate = true;
     } else {
-      ASSERT_EQ(Str(*frame, "type"), "result") << json::serialize(*frame);
-      EXPECT_EQ(Str(*frame, "topic"), "/device/sagoo-product/device1/message/property/report");
+      ASSERT_EQ(FrameString(*frame, "type"), "result") << json::serialize(*frame);
+      EXPECT_EQ(FrameString(*frame, "topic"), "/device/sagoo-product/device1/message/property/report");
       ++results;
     }
   }
@@ -326,21 +321,21 @@ TEST_F(FrontendTest, PermissionsAreEnforced) {
     "parameter":{"properties":{"temperature":22}}})");
   auto frames = UntilComplete(*client, "w");
   ASSERT_EQ(frames.size(), 2u);
-  EXPECT_EQ(Str(frames[0], "code"), "PERMISSION_DENIED");
+  EXPECT_EQ(FrameString(frames[0], "code"), "PERMISSION_DENIED");
 
   client->SendText(R"({"id":"r","type":"sub","topic":"/device-message-sender/sagoo-product/device1,device2",
     "parameter":{"properties":["temperature"]}})");
   frames = UntilComplete(*client, "r");
   ASSERT_EQ(frames.size(), 3u);
   std::map<std::string, std::string> outcome;
-  for (size_t i = 0; i < 2; ++i) outcome[Str(frames[i], "deviceId")] = Str(frames[i], "type") + Str(frames[i], "code");
+  for (size_t i = 0; i < 2; ++i) outcome[FrameString(frames[i], "deviceId")] = FrameString(frames[i], "type") + FrameString(frames[i], "code");
   EXPECT_EQ(outcome["device1"], "result");
   EXPECT_EQ(outcome["device2"], "errorPERMISSION_DENIED");
 
   client->SendText(R"({"id":"e","type":"sub","topic":"/device/sagoo-product/device1/online"})");
   frames = UntilComplete(*client, "e");
   ASSERT_EQ(frames.size(), 2u);
-  EXPECT_EQ(Str(frames[0], "code"), "PERMISSION_DENIED");
+  EXPECT_EQ(FrameString(frames[0], "code"), "PERMISSION_DENIED");
 }
 
 TEST_F(FrontendTest, RevocationWhileConnectedClosesWith1008) {
@@ -352,8 +347,8 @@ TEST_F(FrontendTest, RevocationWhileConnectedClosesWith1008) {
   stack_->Revoke(id);
   auto frame = client->ReceiveJson(seconds(5));
   ASSERT_TRUE(frame);
-  EXPECT_EQ(Str(*frame, "type"), "authError");
-  EXPECT_EQ(Str(*frame, "message"), "token revoked");
+  EXPECT_EQ(FrameString(*frame, "type"), "authError");
+  EXPECT_EQ(FrameString(*frame, "message"), "token revoked");
   EXPECT_EQ(client->WaitForClose(seconds(5)), 1008);
   // The protocol promises 2 s; this is the behaviour, not a benchmark.
   EXPECT_LT(std::chrono::steady_clock::now() - revoked_at, seconds(2));
@@ -362,7 +357,7 @@ TEST_F(FrontendTest, RevocationWhileConnectedClosesWith1008) {
   ASSERT_TRUE(again.Connect(stack_->ws_port(), "/messaging/" + token).upgraded);
   auto refused = again.ReceiveJson();
   ASSERT_TRUE(refused);
-  EXPECT_EQ(Str(*refused, "message"), "invalid token");
+  EXPECT_EQ(FrameString(*refused, "message"), "invalid token");
   EXPECT_EQ(again.WaitForClose(), 1008);
 }
 
@@ -383,7 +378,7 @@ TEST_F(FrontendTest, BearerHeaderWorksAndHttpRulesHold) {
   client.SendText(R"({"type":"ping","id":"b"})");
   auto pong = client.ReceiveJson();
   ASSERT_TRUE(pong);
-  EXPECT_EQ(Str(*pong, "id"), "b");
+  EXPECT_EQ(FrameString(*pong, "id"), "b");
 
   EXPECT_EQ(HttpGet(stack_->ws_port(), "/elsewhere").status, 404);
   EXPECT_EQ(HttpGet(stack_->ws_port(), "/messaging/abc").status, 426);
@@ -426,8 +421,8 @@ TEST_F(FrontendTest, RateLimitAnswersRateLimited) {
   for (int i = 0; i < 400; ++i) {
     auto frame = client->ReceiveJson();
     ASSERT_TRUE(frame);
-    if (Str(*frame, "type") == "pong") ++pongs;
-    if (Str(*frame, "code") == "RATE_LIMITED") ++limited;
+    if (FrameString(*frame, "type") == "pong") ++pongs;
+    if (FrameString(*frame, "code") == "RATE_LIMITED") ++limited;
   }
   EXPECT_GE(pongs, 200);  // The burst.
   EXPECT_GT(limited, 0);

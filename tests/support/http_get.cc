@@ -42,4 +42,10 @@ HttpResult HttpGet(int port, const std::string& target,
   return result;
 }
 
+double ScrapeMetric(int port, const std::string& sample) {
+  const std::string body = HttpGet(port, "/metrics").body;
+  const size_t at = body.find("\n" + sample + " ");
+  return at == std::string::npos ? -1 : std::stod(body.substr(at + sample.size() + 2));
+}
+
 }  // namespace nb::testing

@@ -116,4 +116,10 @@ std::string ReadFile(const std::string& path) {
   return buffer.str();
 }
 
+long RssKib(long pid) {
+  const std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? 0 : std::stol(status.substr(at + 6));
+}
+
 }  // namespace nb::testing

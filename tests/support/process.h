@@ -55,6 +55,9 @@ CommandResult RunCommand(const std::string& command);
 
 std::string ReadFile(const std::string& path);
 
+// Resident set size of a process in KiB (0 if it is gone).
+long RssKib(long pid);
+
 }  // namespace nb::testing
 
 #endif  // NORTHBOUND_TESTS_SUPPORT_PROCESS_H_

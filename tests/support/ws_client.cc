@@ -158,4 +158,9 @@ void WsClient::Close() {
   impl_->open = false;
 }
 
+std::string FrameString(const boost::json::object& frame, const char* key) {
+  const boost::json::value* value = frame.if_contains(key);
+  return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
+}
+
 }  // namespace nb::testing

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "boost/json/object.hpp"
 #include "boost/json/value.hpp"
 
 namespace nb::testing {
@@ -51,6 +52,9 @@ class WsClient {
   int receive_buffer_ = 0;
   std::string close_reason_;
 };
+
+// A string field of a server frame, or "" when it is absent or not a string.
+std::string FrameString(const boost::json::object& frame, const char* key);
 
 }  // namespace nb::testing
 
