@@ -17,6 +17,8 @@ find_package(SQLite3 REQUIRED)
 find_package(OpenSSL REQUIRED)
 
 pkg_check_modules(NB_PROTOBUF REQUIRED IMPORTED_TARGET protobuf)
+# The MQTT driver's client library (libmosquitto-dev).
+pkg_check_modules(NB_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 if(NOT TARGET protobuf::libprotobuf)
   add_library(protobuf::libprotobuf INTERFACE IMPORTED)
   target_link_libraries(protobuf::libprotobuf INTERFACE PkgConfig::NB_PROTOBUF)

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 
 namespace nb {
 namespace {
@@ -59,6 +60,18 @@ absl::Status ErrorStatus(ErrorCode code, absl::string_view message) {
   return status;
 }
 
+bool HasErrorCode(const absl::Status& status) {
+  return status.GetPayload(kErrorCodePayloadUrl).has_value();
+}
+
+std::string Quoted(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return absl::StrCat("'", text, "'");
+  size_t end = max_bytes;
+  // Never end inside a UTF-8 sequence: back up over continuation bytes.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return absl::StrCat("'", text.substr(0, end), "...' (", text.size(), " bytes)");
+}
+
 ErrorCode ErrorCodeOf(const absl::Status& status) {
   using northbound::common::v1::ErrorCode;
   if (status.ok()) return ErrorCode::ERROR_CODE_UNSPECIFIED;
@@ -77,8 +90,8 @@ ErrorCode ErrorCodeOf(const absl::Status& status) {
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kUnauthenticated:
       return ErrorCode::PERMISSION_DENIED;
-    case absl::StatusCode::kResourceExhausted:
-      return ErrorCode::RATE_LIMITED;
+    // A RESOURCE_EXHAUSTED without a code is gRPC's own (a message or metadata over its
+    // limit), never a client's rate: nothing the client can retry later.
     case absl::StatusCode::kUnimplemented:
       return ErrorCode::UNSUPPORTED_MESSAGE;
     default:

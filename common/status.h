@@ -1,6 +1,7 @@
 #ifndef NORTHBOUND_COMMON_STATUS_H_
 #define NORTHBOUND_COMMON_STATUS_H_
 
+#include <string>
 #include <string_view>
 
 #include "absl/strings/string_view.h"
@@ -23,6 +24,15 @@ absl::Status ErrorStatus(ErrorCode code, absl::string_view message);
 // The protocol error code attached to a status, or a best guess from its absl code
 // (UNAVAILABLE -> SERVER_NOT_AVAILABLE, ...). OK gives ERROR_CODE_UNSPECIFIED.
 ErrorCode ErrorCodeOf(const absl::Status& status);
+
+// True when `status` carries a protocol error code (set by ErrorStatus or restored from a
+// call's trailers), false for a code only guessed from its absl code.
+bool HasErrorCode(const absl::Status& status);
+
+// `text` quoted for an error message, cut to at most `max_bytes` (on a UTF-8 character
+// boundary) with "..." after it: names echoed from requests must not make a message, and
+// so gRPC trailers, grow with the request.
+std::string Quoted(absl::string_view text, size_t max_bytes = 64);
 
 // The gRPC status code that matches a protocol error code.
 absl::StatusCode StatusCodeFor(ErrorCode code);

@@ -121,9 +121,7 @@ int main(int argc, char** argv) {
   // the affected sessions ask auth-service again; those no longer valid close with 1008.
   auth.StartWatch(
       [&context](const std::string& client_id) {
-        context.registry.ForEach([&](const auto& session) {
-          if (session->client_id() == client_id) session->Revalidate();
-        });
+        context.registry.ForEach([&](const auto& session) { session->Revalidate(client_id); });
       },
       [&context] { context.registry.ForEach([](const auto& session) { session->Revalidate(); }); });
   listener->Run();
@@ -141,6 +139,14 @@ int main(int argc, char** argv) {
           absl::SleepFor(absl::Milliseconds(20));
         }
         auth.Stop();
+        // Cancelled streams end on gRPC threads; their reactors post to the io_context and
+        // hold contexts on the channels, so both must outlive the last of them.
+        const auto left = std::chrono::milliseconds(
+            std::max<int64_t>(absl::ToInt64Milliseconds(deadline - absl::Now()), 1000));
+        if (!devices.live_calls().WaitIdle(left)) {
+          nb::log::Error("device-service calls still live at shutdown",
+                         {{"calls", std::to_string(devices.live_calls().live())}});
+        }
       },
       [&] {
         work.reset();

@@ -57,9 +57,10 @@ pb::EventKind ReplyKind(pb::MessageType type) {
 class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
  public:
   PendingCommand(std::shared_ptr<SendOperation> operation, asio::io_context& io,
-                 std::string device_key, std::string message_id)
+                 DeviceEntry& device, std::string message_id)
       : operation(std::move(operation)),
-        device_key(std::move(device_key)),
+        device(device),
+        device_key(device.config.key),
         message_id(std::move(message_id)),
         started(std::chrono::steady_clock::now()),
         timer_(asio::make_strand(io)) {}
@@ -70,11 +71,13 @@ class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
       self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
       self->timer_.async_wait([self, timeout_ms](boost::system::error_code error) {
         if (error) return;  // Cancelled: the device answered or the Send was cancelled.
-        self->operation->Settle(
-            *self, ErrorReply(self->device_key, self->message_id,
-                              ErrorStatus(ErrorCode::TIME_OUT,
-                                          absl::StrCat("device did not answer within ",
-                                                       timeout_ms, " ms"))));
+        if (self->operation->Settle(
+                *self, ErrorReply(self->device_key, self->message_id,
+                                  ErrorStatus(ErrorCode::TIME_OUT,
+                                              absl::StrCat("device did not answer within ",
+                                                           timeout_ms, " ms"))))) {
+          self->ForgetInDriver();
+        }
       });
     });
   }
@@ -83,7 +86,14 @@ class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
     asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
   }
 
+  // Nobody waits any more: the driver lets go of the command (only once it was handed over).
+  void ForgetInDriver() {
+    if (handed_to_driver.load()) device.driver->Forget(device.index, message_id);
+  }
+
   const std::shared_ptr<SendOperation> operation;
+  DeviceEntry& device;
+  std::atomic<bool> handed_to_driver{false};
   const std::string device_key;
   const std::string message_id;
   const std::chrono::steady_clock::time_point started;
@@ -111,7 +121,10 @@ void SendOperation::Cancel() {
   }
   for (const auto& weak : pending) {
     if (auto command = weak.lock()) {
-      if (!command->settled.exchange(true)) command->CancelTimer();
+      if (!command->settled.exchange(true)) {
+        command->CancelTimer();
+        command->ForgetInDriver();
+      }
     }
   }
 }
@@ -159,7 +172,7 @@ absl::StatusOr<CommandDispatcher::Plan> CommandDispatcher::Check(
   plan.model = registry_.FindProduct(request.product_key());
   if (plan.model == nullptr) {
     return ErrorStatus(ErrorCode::PRODUCT_NOT_FOUND,
-                       absl::StrCat("product '", request.product_key(), "' does not exist"));
+                       absl::StrCat("product ", Quoted(request.product_key()), " does not exist"));
   }
   if (request.timeout_ms() == 0) {
     plan.timeout_ms = options_.default_timeout_ms;
@@ -244,7 +257,7 @@ absl::StatusOr<std::shared_ptr<SendOperation>> CommandDispatcher::Start(
     metrics_.CountCommand(request.message_type(), ErrorCode::DEVICE_NOT_FOUND, 0);
     operation->SettleImmediately(ErrorReply(
         key, "", ErrorStatus(ErrorCode::DEVICE_NOT_FOUND,
-                             absl::StrCat("device '", key, "' does not exist in product '",
+                             absl::StrCat("device ", Quoted(key), " does not exist in product '",
                                           request.product_key(), "'"))));
   }
   for (DeviceEntry* device : plan->devices) {
@@ -259,8 +272,8 @@ void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation
   if (operation->cancelled()) return;
   Command own = command;
   own.message_id = NextMessageId();
-  auto pending =
-      std::make_shared<PendingCommand>(operation, io_, device.config.key, own.message_id);
+  own.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto pending = std::make_shared<PendingCommand>(operation, io_, device, own.message_id);
   operation->Track(pending);
   pending->StartTimer(timeout_ms);
 
@@ -294,6 +307,7 @@ void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation
     }
   };
   Driver* driver = device.driver;
+  pending->handed_to_driver.store(true);
   driver->Execute(device.index, std::move(own), std::move(on_dispatched), std::move(on_answer));
 }
 

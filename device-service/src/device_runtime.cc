@@ -1,13 +1,15 @@
 #include "device-service/src/device_runtime.h"
 
 #include "absl/strings/str_cat.h"
-#include "device-service/src/drivers/sim_driver.h"
+#include "absl/container/flat_hash_map.h"
 
 namespace nb::device {
 
 absl::StatusOr<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Create(
     const DeviceRuntimeOptions& options, prometheus::Registry& metrics_registry) {
-  absl::StatusOr<Fleet> fleet = LoadFleetFile(options.fleet_path);
+  const DriverRegistry& drivers =
+      options.drivers != nullptr ? *options.drivers : DriverRegistry::Builtin();
+  absl::StatusOr<Fleet> fleet = LoadFleetFile(options.fleet_path, drivers);
   if (!fleet.ok()) return fleet.status();
 
   auto runtime = std::unique_ptr<DeviceRuntime>(new DeviceRuntime());
@@ -19,19 +21,23 @@ absl::StatusOr<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Create(
   runtime->bus_.on_dropped = [&metrics](int count) { metrics.CountDropped(count); };
   runtime->registry_ = std::make_unique<DeviceRegistry>(*fleet, runtime->bus_, metrics);
 
-  auto sim = std::make_unique<SimDriver>(runtime->io_);
+  // One driver per kind the fleet uses, in the order the fleet first names them.
+  const DriverContext context{runtime->io_, metrics_registry};
+  absl::flat_hash_map<std::string, Driver*> by_name;
   for (size_t i = 0; i < fleet->devices.size(); ++i) {
     const DeviceConfig& config = fleet->devices[i];
     DeviceEntry& entry = runtime->registry_->device(static_cast<DeviceIndex>(i));
-    if (config.driver != "sim") {
-      return absl::InvalidArgumentError(
-          absl::StrCat(config.location, ": device '", config.key, "': unknown driver '",
-                       config.driver, "' (available: sim)"));
+    Driver*& driver = by_name[config.driver];
+    if (driver == nullptr) {
+      absl::StatusOr<std::unique_ptr<Driver>> created = drivers.Find(config.driver)->Create(
+          context, fleet->driver_sections[config.driver].get());
+      if (!created.ok()) return created.status();
+      driver = created->get();
+      runtime->drivers_.push_back(*std::move(created));
     }
-    if (absl::Status s = sim->AddDevice(entry.index, config, entry.model); !s.ok()) return s;
-    runtime->registry_->SetDriver(entry.index, sim.get());
+    if (absl::Status s = driver->AddDevice(entry.index, config, entry.model); !s.ok()) return s;
+    runtime->registry_->SetDriver(entry.index, driver);
   }
-  runtime->drivers_.push_back(std::move(sim));
 
   runtime->dispatcher_ = std::make_unique<CommandDispatcher>(*runtime->registry_, runtime->io_,
                                                              metrics, options.dispatcher);
@@ -54,12 +60,21 @@ absl::Status DeviceRuntime::Start() {
 
 void DeviceRuntime::Stop() {
   if (threads_.empty()) return;
+  // Each Stop returns once its driver has answered what was in flight and will call out no
+  // more; the driver threads must still run for that.
   for (auto& driver : drivers_) driver->Stop();
+  // What is left on the loop (the dispatcher's timeout timers) has nobody to answer.
   work_.reset();
-  // Let the drivers' last callbacks (NO_REPLY for commands in flight) run, then stop.
   io_.stop();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
+}
+
+Driver* DeviceRuntime::FindDriver(absl::string_view name) const {
+  for (const auto& driver : drivers_) {
+    if (driver->name() == name) return driver.get();
+  }
+  return nullptr;
 }
 
 }  // namespace nb::device

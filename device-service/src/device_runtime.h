@@ -12,11 +12,14 @@
 #include "device-service/src/command_dispatcher.h"
 #include "device-service/src/device_service_impl.h"
 #include "device-service/src/driver.h"
+#include "device-service/src/driver_registry.h"
 
 namespace nb::device {
 
 struct DeviceRuntimeOptions {
   std::string fleet_path;
+  // The driver kinds a fleet may name; the built-in ones when null.
+  const DriverRegistry* drivers = nullptr;
   int driver_threads = 2;
   DispatcherOptions dispatcher;
   ServiceOptions service;
@@ -39,8 +42,11 @@ class DeviceRuntime {
   EventBus& bus() { return bus_; }
   // Ends live streams (before the gRPC server shuts down).
   void EndStreams() { service_->EndSubscriptions(); }
-  // Disconnects the devices and joins the driver threads (after the gRPC server is down).
+  // Stops every driver (commands in flight get NO_REPLY; no driver callback runs after),
+  // then joins the driver threads. After the gRPC server is down.
   void Stop();
+  // The driver serving devices of kind `name`, or null: for tests.
+  Driver* FindDriver(absl::string_view name) const;
 
  private:
   DeviceRuntime() = default;

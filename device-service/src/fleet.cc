@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "device-service/src/driver_registry.h"
 
 namespace nb::device {
 namespace {
@@ -25,7 +26,8 @@ bool IsValidKey(absl::string_view key) {
 // Reads the fleet file's YAML nodes into protos and configs; the first error wins.
 class FleetParser {
  public:
-  explicit FleetParser(absl::string_view source) : source_(source) {}
+  FleetParser(absl::string_view source, const DriverRegistry& drivers)
+      : source_(source), drivers_(drivers) {}
 
   absl::StatusOr<Fleet> Parse(const YAML::Node& root);
 
@@ -52,10 +54,14 @@ class FleetParser {
                                google::protobuf::RepeatedPtrField<pb::ParameterDef>& out) const;
   absl::Status ParseProduct(const YAML::Node& node, pb::Product& product) const;
   absl::Status ParseDevice(const YAML::Node& node,
-                           const absl::flat_hash_set<std::string>& products,
-                           DeviceConfig& device) const;
+                           const absl::flat_hash_map<std::string, const ThingModel*>& products,
+                           const YAML::Node& sections, Fleet& fleet, DeviceConfig& device) const;
+  NodeLocator Locator() const {
+    return [source = source_](const YAML::Node& node) { return NodeLocation(source, node); };
+  }
 
   std::string source_;
+  const DriverRegistry& drivers_;
 };
 
 absl::Status FleetParser::RequireMap(const YAML::Node& node, absl::string_view what) const {
@@ -195,9 +201,9 @@ absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& prod
       });
 }
 
-absl::Status FleetParser::ParseDevice(const YAML::Node& node,
-                                      const absl::flat_hash_set<std::string>& products,
-                                      DeviceConfig& device) const {
+absl::Status FleetParser::ParseDevice(
+    const YAML::Node& node, const absl::flat_hash_map<std::string, const ThingModel*>& products,
+    const YAML::Node& sections, Fleet& fleet, DeviceConfig& device) const {
   if (absl::Status s = RequireMap(node, "a device"); !s.ok()) return s;
   absl::StatusOr<std::string> key = RequiredString(node, "key", "device");
   if (!key.ok()) return key.status();
@@ -214,8 +220,34 @@ absl::Status FleetParser::ParseDevice(const YAML::Node& node,
   device.product_key = *product;
   device.name = NameOr(node, *key);
   device.driver = OptionalString(node, "driver").empty() ? "sim" : OptionalString(node, "driver");
-  device.settings = node["settings"] ? node["settings"] : YAML::Node(YAML::NodeType::Map);
   device.location = NodeLocation(source_, node);
+  const DriverFactory* factory = drivers_.Find(device.driver);
+  if (factory == nullptr) {
+    const YAML::Node driver = node["driver"];
+    return Error(driver ? driver : node,
+                 absl::StrCat("device '", *key, "': unknown driver '", device.driver,
+                              "' (available: ", drivers_.Names(), ")"));
+  }
+  if (!fleet.driver_sections.contains(device.driver)) {
+    YAML::Node section;  // Null unless the fleet has drivers.<driver>.
+    if (sections) {
+      for (const auto& item : sections) {
+        if (item.first.as<std::string>() == device.driver) section = item.second;
+      }
+    }
+    absl::StatusOr<std::shared_ptr<const DriverSettings>> parsed =
+        factory->ParseSection(section, Locator());
+    if (!parsed.ok()) return parsed.status();
+    fleet.driver_sections[device.driver] = *std::move(parsed);
+  }
+  const YAML::Node settings =
+      node["settings"] ? node["settings"] : YAML::Node(YAML::NodeType::Map);
+  if (!settings.IsMap()) return Error(settings, absl::StrCat("device '", *key, "': settings must be a mapping"));
+  absl::StatusOr<std::shared_ptr<const DriverSettings>> parsed = factory->ParseDevice(
+      settings, *products.at(*product), fleet.driver_sections[device.driver].get(),
+      absl::StrCat(device.location, ": device '", *key, "'"), Locator());
+  if (!parsed.ok()) return parsed.status();
+  device.settings = *std::move(parsed);
   return absl::OkStatus();
 }
 
@@ -226,14 +258,28 @@ absl::StatusOr<Fleet> FleetParser::Parse(const YAML::Node& root) {
     return Error(root, "'products' must be a non-empty list");
   }
   Fleet fleet;
-  absl::flat_hash_set<std::string> product_keys;
+  absl::flat_hash_map<std::string, const ThingModel*> product_keys;
   for (const YAML::Node& node : products) {
     pb::Product product;
     if (absl::Status s = ParseProduct(node, product); !s.ok()) return s;
-    if (!product_keys.insert(product.product_key()).second) {
+    if (product_keys.contains(product.product_key())) {
       return Error(node, absl::StrCat("duplicate product '", product.product_key(), "'"));
     }
     fleet.products.push_back(std::make_shared<const ThingModel>(std::move(product)));
+    product_keys[fleet.products.back()->product_key()] = fleet.products.back().get();
+  }
+  const YAML::Node sections = root["drivers"];
+  if (sections && !sections.IsMap()) {
+    return Error(sections, "'drivers' must be a mapping of driver name to its settings");
+  }
+  if (sections) {
+    for (const auto& item : sections) {
+      const std::string name = item.first.as<std::string>();
+      if (drivers_.Find(name) == nullptr) {
+        return Error(item.first, absl::StrCat("drivers: unknown driver '", name,
+                                              "' (available: ", drivers_.Names(), ")"));
+      }
+    }
   }
   const YAML::Node devices = root["devices"];
   if (devices && !devices.IsSequence()) return Error(devices, "'devices' must be a list");
@@ -241,7 +287,9 @@ absl::StatusOr<Fleet> FleetParser::Parse(const YAML::Node& root) {
   if (devices) {
     for (const YAML::Node& node : devices) {
       DeviceConfig device;
-      if (absl::Status s = ParseDevice(node, product_keys, device); !s.ok()) return s;
+      if (absl::Status s = ParseDevice(node, product_keys, sections, fleet, device); !s.ok()) {
+        return s;
+      }
       if (!device_ids.insert(absl::StrCat(device.product_key, "/", device.key)).second) {
         return Error(node, absl::StrCat("duplicate device '", device.key, "' in product '",
                                         device.product_key, "'"));
@@ -261,6 +309,11 @@ std::string NodeLocation(absl::string_view source_name, const YAML::Node& node) 
 }
 
 absl::StatusOr<Fleet> ParseFleet(const std::string& yaml_text, absl::string_view source_name) {
+  return ParseFleet(yaml_text, source_name, DriverRegistry::Builtin());
+}
+
+absl::StatusOr<Fleet> ParseFleet(const std::string& yaml_text, absl::string_view source_name,
+                                 const DriverRegistry& drivers) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -269,7 +322,7 @@ absl::StatusOr<Fleet> ParseFleet(const std::string& yaml_text, absl::string_view
         absl::StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
   }
   try {
-    return FleetParser(source_name).Parse(root);
+    return FleetParser(source_name, drivers).Parse(root);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
@@ -277,11 +330,15 @@ absl::StatusOr<Fleet> ParseFleet(const std::string& yaml_text, absl::string_view
 }
 
 absl::StatusOr<Fleet> LoadFleetFile(const std::string& path) {
+  return LoadFleetFile(path, DriverRegistry::Builtin());
+}
+
+absl::StatusOr<Fleet> LoadFleetFile(const std::string& path, const DriverRegistry& drivers) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read fleet file ", path));
   std::stringstream text;
   text << in.rdbuf();
-  return ParseFleet(text.str(), path);
+  return ParseFleet(text.str(), path, drivers);
 }
 
 }  // namespace nb::device

@@ -184,7 +184,7 @@ absl::Status ThingModel::CheckRead(const std::vector<std::string>& ids,
   for (const std::string& id : ids) {
     if (FindProperty(id) == nullptr) {
       return ErrorStatus(ErrorCode::PROPERTY_UNDEFINED,
-                         absl::StrCat("property '", id, "' is not defined by product ",
+                         absl::StrCat("property ", Quoted(id), " is not defined by product ",
                                       product_key()));
     }
     if (seen.insert(id).second) resolved.push_back(id);
@@ -200,7 +200,7 @@ absl::Status ThingModel::CheckWrite(const google::protobuf::Struct& values) cons
     const pb::PropertyDef* property = FindProperty(id);
     if (property == nullptr) {
       return ErrorStatus(ErrorCode::PROPERTY_UNDEFINED,
-                         absl::StrCat("property '", id, "' is not defined by product ",
+                         absl::StrCat("property ", Quoted(id), " is not defined by product ",
                                       product_key()));
     }
     if (property->access() != pb::READ_WRITE) {
@@ -223,7 +223,7 @@ absl::Status ThingModel::CheckInvoke(absl::string_view function_id,
   const pb::FunctionDef* function = FindFunction(function_id);
   if (function == nullptr) {
     return ErrorStatus(ErrorCode::FUNCTION_UNDEFINED,
-                       absl::StrCat("function '", function_id, "' is not defined by product ",
+                       absl::StrCat("function ", Quoted(function_id), " is not defined by product ",
                                     product_key()));
   }
   for (const auto& [id, value] : inputs.fields()) {
@@ -233,7 +233,7 @@ absl::Status ThingModel::CheckInvoke(absl::string_view function_id,
     }
     if (input == nullptr) {
       return ErrorStatus(ErrorCode::PARAMETER_ERROR,
-                         absl::StrCat("function '", function_id, "' has no input '", id, "'"));
+                         absl::StrCat("function '", function_id, "' has no input ", Quoted(id)));
     }
     if (absl::Status status = CheckValue(input->spec(), value,
                                          absl::StrCat("input '", id, "'"));

@@ -36,8 +36,10 @@ class AuthClient::Watch final : public grpc::ClientReadReactor<pb::RevocationEve
   }
 
   void OnDone(const grpc::Status&) override {
-    client_.OnWatchEnded();
+    // The context goes before Stop may return: nothing of the call outlives the client.
+    AuthClient& client = client_;
     delete this;
+    client.OnWatchEnded();
   }
 
  private:
@@ -81,17 +83,28 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
     }
   }
   metrics_.CountAuthCache(false);
+  // Counted until the last member is gone, so Stop returns only after the ClientContext.
+  struct InFlight {
+    explicit InFlight(AuthClient& client) : client(client) {
+      std::lock_guard<std::mutex> lock(client.mu_);
+      ++client.in_flight_;
+    }
+    ~InFlight() {
+      std::lock_guard<std::mutex> lock(client.mu_);
+      --client.in_flight_;
+      client.watch_done_.notify_all();
+    }
+    AuthClient& client;
+  };
   struct Call {
+    explicit Call(AuthClient& client) : in_flight(client) {}
+    InFlight in_flight;  // Declared first: destroyed last.
     grpc::ClientContext context;
     pb::ValidateTokenRequest request;
     pb::ValidateTokenResponse response;
   };
-  auto call = std::make_shared<Call>();
+  auto call = std::make_shared<Call>(*this);
   call->request.set_token(token);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++in_flight_;
-  }
   call->context.set_deadline(std::chrono::system_clock::now() + timeout_);
   stub_->async()->ValidateToken(
       &call->context, &call->request, &call->response,
@@ -106,10 +119,6 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
         } else {
           done(absl::UnavailableError("auth-service is not available"));
         }
-        // Last touch of this object: Stop waits for it.
-        std::lock_guard<std::mutex> lock(mu_);
-        --in_flight_;
-        watch_done_.notify_all();
       });
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "northbound/device/v1/device_service.grpc.pb.h"
+#include "ws-frontend/src/streaming_call.h"
 
 namespace nb::frontend {
 
@@ -20,11 +21,14 @@ class DeviceClient {
   // The stub of the next channel, round robin.
   northbound::device::v1::DeviceService::Stub& NextStub();
   bool Reachable() const;
+  // The streaming calls on these channels; shutdown waits for them before the channels go.
+  LiveCalls& live_calls() { return live_calls_; }
 
  private:
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<northbound::device::v1::DeviceService::Stub>> stubs_;
   std::atomic<size_t> next_{0};
+  LiveCalls live_calls_;
 };
 
 }  // namespace nb::frontend

@@ -76,12 +76,6 @@ std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
 // replies add code and message, and events lost to a full queue before it add "dropped".
 std::string DeviceEventFrame(absl::string_view id, const northbound::device::v1::DeviceEvent& event);
 
-// JSON <-> protobuf Struct/Value, for payloads and values.
-boost::json::value ToJson(const google::protobuf::Value& value);
-boost::json::object ToJson(const google::protobuf::Struct& value);
-google::protobuf::Value ToProtoValue(const boost::json::value& value);
-google::protobuf::Struct ToProtoStruct(const boost::json::object& object);
-
 // The frame's "type" for metrics: sub, unsub, ping, or "invalid".
 absl::string_view FrameTypeName(const ClientFrame& frame);
 

@@ -1,8 +1,10 @@
 #ifndef NORTHBOUND_WS_FRONTEND_STREAMING_CALL_H_
 #define NORTHBOUND_WS_FRONTEND_STREAMING_CALL_H_
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/post.hpp"
@@ -24,6 +26,36 @@ class StreamSink {
   virtual void OnStreamMessage(uint64_t call_id, Response message) = 0;
   // The call ended; `status` carries the protocol error code from the trailers.
   virtual void OnStreamDone(uint64_t call_id, absl::Status status) = 0;
+};
+
+// Counts the calls that gRPC still owns. A call counts from Start until its reactor is
+// deleted (after OnDone), so an owner that waits for zero knows that no reaction will run
+// and no ClientContext is left before it tears down channels and the io_context.
+// Thread-safe.
+class LiveCalls {
+ public:
+  void Add() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++live_;
+  }
+  void Remove() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--live_ == 0) idle_.notify_all();
+  }
+  // True when no call is live before `timeout` runs out.
+  bool WaitIdle(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return idle_.wait_for(lock, timeout, [this] { return live_ == 0; });
+  }
+  int live() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return live_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable idle_;
+  int live_ = 0;
 };
 
 // Controls one server-streaming call from the owner's strand. Every method must be
@@ -51,10 +83,14 @@ class StreamingCall final : public grpc::ClientReadReactor<Response> {
   using StartFn = std::function<void(grpc::ClientContext*, const Request*,
                                      grpc::ClientReadReactor<Response>*)>;
 
-  // Starts the call; the first read is requested at once. Call on the strand.
+  // Starts the call; the first read is requested at once. Call on the strand. `live`
+  // (which outlives the call) counts it until the reactor is gone.
   static std::shared_ptr<StreamHandle> Start(Strand strand, std::weak_ptr<StreamSink<Response>> sink,
-                                             uint64_t call_id, Request request, StartFn start) {
-    auto* call = new StreamingCall(std::move(strand), std::move(sink), call_id, std::move(request));
+                                             uint64_t call_id, Request request, LiveCalls& live,
+                                             StartFn start) {
+    live.Add();
+    auto* call =
+        new StreamingCall(std::move(strand), std::move(sink), call_id, std::move(request), live);
     auto handle = std::make_shared<Handle>(call);
     call->handle_ = handle;
     start(&call->context_, &call->request_, call);
@@ -76,7 +112,9 @@ class StreamingCall final : public grpc::ClientReadReactor<Response> {
     boost::asio::post(strand_, [sink = sink_, id = call_id_, result] {
       if (auto alive = sink.lock()) alive->OnStreamDone(id, result);
     });
+    LiveCalls& live = live_;
     delete this;
+    live.Remove();
   }
 
  private:
@@ -97,8 +135,12 @@ class StreamingCall final : public grpc::ClientReadReactor<Response> {
   };
 
   StreamingCall(Strand strand, std::weak_ptr<StreamSink<Response>> sink, uint64_t call_id,
-                Request request)
-      : strand_(std::move(strand)), sink_(std::move(sink)), call_id_(call_id), request_(std::move(request)) {}
+                Request request, LiveCalls& live)
+      : strand_(std::move(strand)),
+        sink_(std::move(sink)),
+        call_id_(call_id),
+        live_(live),
+        request_(std::move(request)) {}
 
   void HandleRead(bool ok, const std::shared_ptr<Response>& message) {
     reading_ = false;
@@ -136,6 +178,7 @@ class StreamingCall final : public grpc::ClientReadReactor<Response> {
   Strand strand_;
   const std::weak_ptr<StreamSink<Response>> sink_;
   const uint64_t call_id_;
+  LiveCalls& live_;
   grpc::ClientContext context_;
   Request request_;
   Response buffer_;

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/permissions.h"
+#include "common/status.h"
 #include "common/topic.h"
 
 namespace nb::frontend {
@@ -119,6 +120,27 @@ absl::Status ApplyInvoke(const json::object& parameter, device::SendRequest& req
   return absl::OkStatus();
 }
 
+// Thing-model ids are short; a longer name cannot exist and is refused before any RPC.
+absl::Status CheckNames(const device::SendRequest& request) {
+  auto too_long = [](absl::string_view what, absl::string_view name) {
+    return ParameterError(absl::StrCat(what, " ", Quoted(name), " is longer than ",
+                                       kMaxNameBytes, " bytes"));
+  };
+  for (const std::string& id : request.properties()) {
+    if (id.size() > kMaxNameBytes) return too_long("property", id);
+  }
+  for (const auto& [id, value] : request.values().fields()) {
+    if (id.size() > kMaxNameBytes) return too_long("property", id);
+  }
+  if (request.function_id().size() > kMaxNameBytes) {
+    return too_long("function", request.function_id());
+  }
+  for (const auto& [id, value] : request.inputs().fields()) {
+    if (id.size() > kMaxNameBytes) return too_long("input", id);
+  }
+  return absl::OkStatus();
+}
+
 auth::Operation OperationFor(device::MessageType type) {
   switch (type) {
     case device::READ_PROPERTY:
@@ -144,6 +166,7 @@ absl::StatusOr<SubPlan> PlanCommand(const SubFrame& sub, const auth::Permissions
                          : *type == device::WRITE_PROPERTY ? ApplyWrite(sub.parameter, request)
                                                            : ApplyInvoke(sub.parameter, request);
   if (!applied.ok()) return applied;
+  if (absl::Status s = CheckNames(request); !s.ok()) return s;
   if (absl::Status s = ApplyHeaders(sub.parameter, request); !s.ok()) return s;
 
   const auth::Operation operation = OperationFor(*type);

@@ -26,6 +26,10 @@ struct EventPlan {
 
 using SubPlan = std::variant<CommandPlan, EventPlan>;
 
+// The longest property, function or input name a command may carry (thing-model ids are
+// far shorter); longer names are PARAMETER_ERROR before any RPC.
+inline constexpr size_t kMaxNameBytes = 128;
+
 struct PlanLimits {
   size_t max_devices = 1000;
 };

@@ -95,9 +95,10 @@ void WebsocketSession::OnValidated(absl::StatusOr<auth::ValidateTokenResponse> r
   }
 }
 
-void WebsocketSession::Revalidate() {
-  asio::post(strand_, [self = shared_from_this()] {
+void WebsocketSession::Revalidate(std::optional<std::string> only_client_id) {
+  asio::post(strand_, [self = shared_from_this(), only_client_id = std::move(only_client_id)] {
     if (self->finished_ || self->closing_ || !self->authenticated_) return;
+    if (only_client_id && *only_client_id != self->client_id_) return;
     std::weak_ptr<WebsocketSession> weak = self;
     self->context_.auth->Validate(self->token_, true, [weak, strand = self->strand_](auto result) {
       asio::post(strand, [weak, result = std::move(result)]() mutable {
@@ -231,7 +232,7 @@ void WebsocketSession::StartCommand(const SubFrame& sub, CommandPlan plan) {
   device::DeviceService::Stub& stub = context_.devices->NextStub();
   subscription.call = StreamingCall<device::SendRequest, device::SendReply>::Start(
       strand_, std::weak_ptr<StreamSink<device::SendReply>>(shared_from_this()), call_id,
-      std::move(plan.request),
+      std::move(plan.request), context_.devices->live_calls(),
       [&stub](grpc::ClientContext* context, const device::SendRequest* request,
               grpc::ClientReadReactor<device::SendReply>* reactor) {
         stub.async()->Send(context, request, reactor);
@@ -252,7 +253,7 @@ void WebsocketSession::StartEvents(const SubFrame& sub, const EventPlan& plan) {
   device::DeviceService::Stub& stub = context_.devices->NextStub();
   subscription.call = StreamingCall<device::SubscribeRequest, device::DeviceEvent>::Start(
       strand_, std::weak_ptr<StreamSink<device::DeviceEvent>>(shared_from_this()), call_id,
-      std::move(request),
+      std::move(request), context_.devices->live_calls(),
       [&stub](grpc::ClientContext* context, const device::SubscribeRequest* request,
               grpc::ClientReadReactor<device::DeviceEvent>* reactor) {
         stub.async()->Subscribe(context, request, reactor);
@@ -326,13 +327,20 @@ void WebsocketSession::OnStreamDone(uint64_t call_id, absl::Status status) {
       subscription->command ? "send" : "subscribe",
       std::chrono::duration<double>(Clock::now() - subscription->started).count());
   if (!status.ok()) {
-    ErrorCode code = ErrorCodeOf(status);
+    const ErrorCode code = ErrorCodeOf(status);
     std::string message(status.message());
-    if (code == ErrorCode::SERVER_NOT_AVAILABLE) {
-      message = "device-service is not available";
-    } else if (code == ErrorCode::SYSTEM_ERROR) {
-      log::Error("device-service call failed", {{"error", message}, {"client", client_id_}});
-      message = "internal error";
+    // Only device-service's own coded answers are shown; gRPC's text stays in the log.
+    if (!HasErrorCode(status) || code == ErrorCode::SYSTEM_ERROR) {
+      if (code == ErrorCode::SERVER_NOT_AVAILABLE) {
+        message = "device-service is not available";
+      } else {
+        log::Error("device-service call failed",
+                   {{"error", std::string(status.message().substr(0, 200))},
+                    {"grpc_code", absl::StatusCodeToString(status.code())},
+                    {"client", client_id_}});
+        message = code == ErrorCode::TIME_OUT ? "device-service did not answer in time"
+                                              : "internal error";
+      }
     }
     Reject(subscription->id, subscription->topic, code, message, false);
   }
@@ -370,6 +378,11 @@ void WebsocketSession::DoWrite() {
 
 void WebsocketSession::OnWrite(beast::error_code error, std::size_t) {
   writing_ = false;
+  if (finished_) {
+    // Finish kept only this frame alive for the write; its bytes are already accounted.
+    queue_.clear();
+    return;
+  }
   if (error) return Finish();
   queued_bytes_ -= queue_.front().first.size();
   context_.metrics->queued_bytes().Decrement(static_cast<double>(queue_.front().first.size()));
@@ -437,7 +450,8 @@ void WebsocketSession::Finish() {
   close_timer_.cancel();
   context_.metrics->queued_bytes().Decrement(static_cast<double>(queued_bytes_));
   queued_bytes_ = 0;
-  queue_.clear();
+  // The frame being written must outlive the write: OnWrite lets go of it.
+  while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
   if (accepted_) {
     context_.registry.Remove(this);
     context_.metrics->connections().Decrement();

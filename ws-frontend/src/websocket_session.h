@@ -41,12 +41,11 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   // Completes the upgrade of `request`, then authenticates.
   void Run(Request request);
   // Asks auth-service again (a revocation concerned this client); closes with 1008 if the
-  // token is no longer valid.
-  void Revalidate();
+  // token is no longer valid. With `only_client_id`, only a session of that client asks:
+  // the comparison runs on the strand, which owns the session's client id.
+  void Revalidate(std::optional<std::string> only_client_id = std::nullopt);
   // Graceful drain: close 1001.
   void Shutdown();
-
-  const std::string& client_id() const { return client_id_; }
 
   void OnStreamMessage(uint64_t call_id, northbound::device::v1::SendReply reply) override;
   void OnStreamMessage(uint64_t call_id, northbound::device::v1::DeviceEvent event) override;

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <list>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "boost/asio/post.hpp"
@@ -23,7 +25,7 @@ struct FunctionBehaviour {
   std::string fail;     // Non-empty: the function fails with this message.
 };
 
-struct SimSettings {
+struct SimSettings : DriverSettings {
   int latency_ms = 10;
   bool online = true;
   int report_interval_ms = 0;
@@ -50,12 +52,11 @@ Value YamlToValue(const YAML::Node& node) {
   return value;
 }
 
-absl::StatusOr<SimSettings> ParseSettings(const DeviceConfig& config, const ThingModel& model) {
+absl::StatusOr<SimSettings> ParseSettings(const YAML::Node& node, const ThingModel& model,
+                                          absl::string_view where) {
   SimSettings settings;
-  const YAML::Node& node = config.settings;
   auto error = [&](absl::string_view problem) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.location, ": device '", config.key, "': ", problem));
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", problem));
   };
   try {
     auto non_negative = [&](const char* field, int& out) -> absl::Status {
@@ -171,13 +172,34 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
     });
   }
 
-  void Stop() {
-    asio::post(strand_, [self = shared_from_this()] {
+  // Answers every command in flight with NO_REPLY and stops the timers, then runs `done`
+  // on the strand: after that nothing of this device calls out.
+  void Stop(std::function<void()> done) {
+    asio::post(strand_, [self = shared_from_this(), done = std::move(done)] {
       self->stopped_ = true;
       self->report_timer_.cancel();
       self->event_timer_.cancel();
       self->flap_timer_.cancel();
-      self->DropInFlight();
+      for (InFlight& command : self->in_flight_) {
+        command.timer->cancel();
+        if (command.forgotten) continue;
+        // Marked forgotten: the cancelled timer's handler then only frees the slot.
+        command.forgotten = true;
+        std::move(command.on_answer)(
+            {ErrorStatus(ErrorCode::NO_REPLY, "device-service is shutting down"), {}});
+      }
+      done();
+    });
+  }
+
+  void Forget(const std::string& message_id) {
+    asio::post(strand_, [self = shared_from_this(), message_id] {
+      for (InFlight& command : self->in_flight_) {
+        if (command.message_id == message_id) {
+          command.forgotten = true;
+          command.timer->cancel();
+        }
+      }
     });
   }
 
@@ -191,9 +213,11 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
 
  private:
   struct InFlight {
+    std::string message_id;
     std::unique_ptr<asio::steady_timer> timer;
     AnswerCallback on_answer;
-    bool dropped = false;
+    bool dropped = false;    // The connection went: NO_REPLY.
+    bool forgotten = false;  // The caller stopped waiting: no answer at all.
   };
 
   void DoExecute(Command command, DispatchCallback on_dispatched, AnswerCallback on_answer) {
@@ -209,7 +233,7 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
         latency = it->second.latency_ms;
       }
     }
-    in_flight_.push_front(InFlight{std::make_unique<asio::steady_timer>(strand_),
+    in_flight_.push_front(InFlight{command.message_id, std::make_unique<asio::steady_timer>(strand_),
                                    std::move(on_answer)});
     auto slot = in_flight_.begin();
     slot->timer->expires_after(std::chrono::milliseconds(latency));
@@ -217,7 +241,9 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
                                 boost::system::error_code) mutable {
       AnswerCallback on_answer = std::move(slot->on_answer);
       const bool dropped = slot->dropped;
+      const bool forgotten = slot->forgotten;
       self->in_flight_.erase(slot);
+      if (forgotten) return;
       if (dropped) {
         std::move(on_answer)(
             {ErrorStatus(ErrorCode::NO_REPLY, "device went offline before answering"), {}});
@@ -351,9 +377,12 @@ SimDriver::~SimDriver() = default;
 
 absl::Status SimDriver::AddDevice(DeviceIndex index, const DeviceConfig& config,
                                   std::shared_ptr<const ThingModel> model) {
-  absl::StatusOr<SimSettings> settings = ParseSettings(config, *model);
-  if (!settings.ok()) return settings.status();
-  devices_[index] = std::make_shared<SimDevice>(io_, index, std::move(model), *std::move(settings));
+  const auto* settings = dynamic_cast<const SimSettings*>(config.settings.get());
+  if (settings == nullptr) {
+    return absl::InternalError(absl::StrCat(config.location, ": device '", config.key,
+                                            "' has no sim settings"));
+  }
+  devices_[index] = std::make_shared<SimDevice>(io_, index, std::move(model), *settings);
   return absl::OkStatus();
 }
 
@@ -363,7 +392,24 @@ absl::Status SimDriver::Start(DeviceListener* listener) {
 }
 
 void SimDriver::Stop() {
-  for (auto& [index, device] : devices_) device->Stop();
+  if (stopped_) return;
+  stopped_ = true;
+  std::mutex mu;
+  std::condition_variable all_stopped;
+  size_t left = devices_.size();
+  for (auto& [index, device] : devices_) {
+    device->Stop([&] {
+      std::lock_guard<std::mutex> lock(mu);
+      if (--left == 0) all_stopped.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  all_stopped.wait(lock, [&] { return left == 0; });
+}
+
+void SimDriver::Forget(DeviceIndex device, const std::string& message_id) {
+  auto it = devices_.find(device);
+  if (it != devices_.end()) it->second->Forget(message_id);
 }
 
 void SimDriver::Execute(DeviceIndex device, Command command, DispatchCallback on_dispatched,
@@ -374,6 +420,32 @@ void SimDriver::Execute(DeviceIndex device, Command command, DispatchCallback on
     return;
   }
   it->second->Execute(std::move(command), std::move(on_dispatched), std::move(on_answer));
+}
+
+namespace {
+
+class SimDriverFactory : public DriverFactory {
+ public:
+  absl::string_view name() const override { return "sim"; }
+
+  absl::StatusOr<std::shared_ptr<const DriverSettings>> ParseDevice(
+      const YAML::Node& settings, const ThingModel& model, const DriverSettings*,
+      absl::string_view where, const NodeLocator&) const override {
+    absl::StatusOr<SimSettings> parsed = ParseSettings(settings, model, where);
+    if (!parsed.ok()) return parsed.status();
+    return std::make_shared<const SimSettings>(*std::move(parsed));
+  }
+
+  absl::StatusOr<std::unique_ptr<Driver>> Create(const DriverContext& context,
+                                                 const DriverSettings*) const override {
+    return std::make_unique<SimDriver>(context.io);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<DriverFactory> MakeSimDriverFactory() {
+  return std::make_unique<SimDriverFactory>();
 }
 
 }  // namespace nb::device

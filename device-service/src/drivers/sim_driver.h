@@ -11,6 +11,7 @@
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "device-service/src/driver.h"
+#include "device-service/src/driver_registry.h"
 
 namespace nb::device {
 
@@ -42,13 +43,18 @@ class SimDriver : public Driver {
   void Stop() override;
   void Execute(DeviceIndex device, Command command, DispatchCallback on_dispatched,
                AnswerCallback on_answer) override;
+  void Forget(DeviceIndex device, const std::string& message_id) override;
 
  private:
   class SimDevice;
 
   boost::asio::io_context& io_;
+  bool stopped_ = false;
   absl::flat_hash_map<DeviceIndex, std::shared_ptr<SimDevice>> devices_;
 };
+
+// The factory of `driver: sim` (the default when a device names no driver).
+std::unique_ptr<DriverFactory> MakeSimDriverFactory();
 
 }  // namespace nb::device
 

@@ -1,19 +1,22 @@
-// The command path without gRPC: dispatcher, registry and simulated devices.
+// The command path without gRPC: dispatcher and registry over a driver the test steers
+// (FakeDriver), so nothing here waits on simulated latencies or flapping devices.
 #include "device-service/src/command_dispatcher.h"
 
 #include <fstream>
-
 #include <mutex>
+
 #include "common/status.h"
 #include "device-service/src/device_runtime.h"
 #include "gtest/gtest.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/device/fake_driver.h"
 
 namespace nb::device {
 namespace {
 
 using northbound::common::v1::ErrorCode;
+using testing::FakeDriver;
 
 constexpr char kFleet[] = R"(
 products:
@@ -22,13 +25,11 @@ products:
       - {id: temperature, type: float, min: -40, max: 125, access: rw}
     functions:
       - id: slow
-      - id: broken
 devices:
-  - {key: fast, product: p, settings: {latency_ms: 5, initial: {temperature: 20.5},
-                                       functions: {slow: {latency_ms: 5000}, broken: {fail: "it broke"}}}}
-  - {key: off, product: p, settings: {online: false}}
-  - {key: flappy, product: p, settings: {latency_ms: 5, flap_interval_ms: 300,
-                                         functions: {slow: {latency_ms: 5000}}}}
+  - {key: a, product: p, driver: fake}
+  - {key: b, product: p, driver: fake}
+  - {key: off, product: p, driver: fake, settings: {online: false}}
+  - {key: simulated, product: p, settings: {latency_ms: 1, functions: {slow: {latency_ms: 60000}}}}
 )";
 
 // Collects the replies of one Send.
@@ -47,12 +48,11 @@ class Collector {
     };
   }
   bool WaitDone() {
-    return testing::WaitFor(
-        [this] {
-          std::lock_guard<std::mutex> lock(mu_);
-          return done_;
-        },
-        std::chrono::seconds(10));
+    return nb::testing::WaitFor([this] { return done(); }, std::chrono::seconds(10));
+  }
+  bool done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_;
   }
   std::vector<pb::SendReply> replies() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -65,18 +65,27 @@ class Collector {
   bool done_ = false;
 };
 
+DeviceAnswer Values(double temperature) {
+  DeviceAnswer answer;
+  (*answer.payload.mutable_fields())["temperature"].set_number_value(temperature);
+  return answer;
+}
+
 class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    testing::AddFakeDriver(drivers_);
+    AddBuiltinDrivers(drivers_);
     std::ofstream(dir_.File("fleet.yaml")) << kFleet;
     DeviceRuntimeOptions options;
     options.fleet_path = dir_.File("fleet.yaml");
+    options.drivers = &drivers_;
     auto runtime = DeviceRuntime::Create(options, registry_);
     ASSERT_TRUE(runtime.ok()) << runtime.status();
     runtime_ = *std::move(runtime);
     ASSERT_TRUE(runtime_->Start().ok());
-    ASSERT_TRUE(testing::WaitFor([&] { return runtime_->registry().FindDevice("p", "fast")->online.load(); },
-                                 std::chrono::seconds(5)));
+    fake_ = static_cast<FakeDriver*>(runtime_->FindDriver("fake"));
+    ASSERT_NE(fake_, nullptr);
   }
 
   pb::SendRequest Request(pb::MessageType type, std::vector<std::string> devices) {
@@ -87,44 +96,80 @@ class DispatcherTest : public ::testing::Test {
     return request;
   }
 
-  testing::TempDir dir_;
+  absl::StatusOr<std::shared_ptr<SendOperation>> Start(const pb::SendRequest& request,
+                                                       Collector& collector) {
+    return runtime_->dispatcher().Start(request, collector.ReplyFn(), collector.DoneFn());
+  }
+
+  DriverRegistry drivers_;
+  nb::testing::TempDir dir_;
   prometheus::Registry registry_;
   std::unique_ptr<DeviceRuntime> runtime_;
+  FakeDriver* fake_ = nullptr;
 };
 
 TEST_F(DispatcherTest, ReadAnswersPerDeviceWithCodes) {
   Collector collector;
-  auto operation = runtime_->dispatcher().Start(
-      Request(pb::READ_PROPERTY, {"fast", "off", "ghost", "fast"}), collector.ReplyFn(),
-      collector.DoneFn());
-  ASSERT_TRUE(operation.ok()) << operation.status();
+  ASSERT_TRUE(Start(Request(pb::READ_PROPERTY, {"a", "off", "ghost", "a"}), collector).ok());
+  std::optional<FakeDriver::Received> received = fake_->NextCommand();
+  ASSERT_TRUE(received);
+  EXPECT_EQ(received->command.properties, std::vector<std::string>{"temperature"});
+  EXPECT_FALSE(collector.done());  // a has not answered yet.
+  ASSERT_TRUE(fake_->Answer(received->command.message_id, Values(20.5)));
   ASSERT_TRUE(collector.WaitDone());
   std::map<std::string, pb::SendReply> by_device;
   for (const auto& reply : collector.replies()) by_device[reply.device_key()] = reply;
   ASSERT_EQ(collector.replies().size(), 3u);
-  EXPECT_EQ(by_device["fast"].code(), ErrorCode::ERROR_CODE_UNSPECIFIED);
-  EXPECT_EQ(by_device["fast"].payload().fields().at("temperature").number_value(), 20.5);
-  EXPECT_FALSE(by_device["fast"].message_id().empty());
+  EXPECT_EQ(by_device["a"].code(), ErrorCode::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(by_device["a"].payload().fields().at("temperature").number_value(), 20.5);
+  EXPECT_EQ(by_device["a"].message_id(), received->command.message_id);
   EXPECT_EQ(by_device["off"].code(), ErrorCode::CLIENT_OFFLINE);
   EXPECT_EQ(by_device["ghost"].code(), ErrorCode::DEVICE_NOT_FOUND);
 }
 
-TEST_F(DispatcherTest, SlowDeviceTimesOut) {
+TEST_F(DispatcherTest, CommandCarriesItsDeadline) {
   Collector collector;
-  pb::SendRequest request = Request(pb::INVOKE_FUNCTION, {"fast"});
-  request.set_function_id("slow");
+  pb::SendRequest request = Request(pb::READ_PROPERTY, {"a"});
+  request.set_timeout_ms(5000);
+  const auto before = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Start(request, collector).ok());
+  std::optional<FakeDriver::Received> received = fake_->NextCommand();
+  ASSERT_TRUE(received);
+  EXPECT_GE(received->command.deadline, before + std::chrono::milliseconds(5000));
+  EXPECT_LE(received->command.deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(5000));
+  fake_->Answer(received->command.message_id, Values(1));
+  ASSERT_TRUE(collector.WaitDone());
+}
+
+TEST_F(DispatcherTest, TimeoutAnswersTimeOutAndTheDriverForgetsTheCommand) {
+  Collector collector;
+  pb::SendRequest request = Request(pb::READ_PROPERTY, {"a"});
   request.set_timeout_ms(150);
-  ASSERT_TRUE(runtime_->dispatcher().Start(request, collector.ReplyFn(), collector.DoneFn()).ok());
+  ASSERT_TRUE(Start(request, collector).ok());
+  std::optional<FakeDriver::Received> received = fake_->NextCommand();
+  ASSERT_TRUE(received);
   ASSERT_TRUE(collector.WaitDone());
   ASSERT_EQ(collector.replies().size(), 1u);
   EXPECT_EQ(collector.replies()[0].code(), ErrorCode::TIME_OUT);
+  // Nothing is held for it any more, and a late answer has nowhere to go.
+  ASSERT_TRUE(nb::testing::WaitFor(
+      [&] { return fake_->forgotten().contains(received->command.message_id); },
+      std::chrono::seconds(5)));
+  EXPECT_EQ(fake_->holding(), 0u);
+  EXPECT_FALSE(fake_->Answer(received->command.message_id, Values(1)));
+  EXPECT_EQ(collector.replies().size(), 1u);
 }
 
-TEST_F(DispatcherTest, FailingFunctionIsADeviceError) {
+TEST_F(DispatcherTest, DeviceErrorAnswerKeepsItsMessage) {
   Collector collector;
-  pb::SendRequest request = Request(pb::INVOKE_FUNCTION, {"fast"});
-  request.set_function_id("broken");
-  ASSERT_TRUE(runtime_->dispatcher().Start(request, collector.ReplyFn(), collector.DoneFn()).ok());
+  pb::SendRequest request = Request(pb::INVOKE_FUNCTION, {"a"});
+  request.set_function_id("slow");
+  ASSERT_TRUE(Start(request, collector).ok());
+  std::optional<FakeDriver::Received> received = fake_->NextCommand();
+  ASSERT_TRUE(received);
+  EXPECT_EQ(received->command.function_id, "slow");
+  fake_->Answer(received->command.message_id,
+                {ErrorStatus(ErrorCode::DEVICE_ERROR, "it broke"), {}});
   ASSERT_TRUE(collector.WaitDone());
   ASSERT_EQ(collector.replies().size(), 1u);
   EXPECT_EQ(collector.replies()[0].code(), ErrorCode::DEVICE_ERROR);
@@ -132,52 +177,89 @@ TEST_F(DispatcherTest, FailingFunctionIsADeviceError) {
 }
 
 TEST_F(DispatcherTest, ConnectionDropBeforeAnswerIsNoReply) {
-  // flappy goes offline every 300 ms; a 5 s function cannot finish before that.
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return runtime_->registry().FindDevice("p", "flappy")->online.load(); },
-      std::chrono::seconds(5)));
   Collector collector;
-  pb::SendRequest request = Request(pb::INVOKE_FUNCTION, {"flappy"});
-  request.set_function_id("slow");
-  request.set_timeout_ms(3000);
-  ASSERT_TRUE(runtime_->dispatcher().Start(request, collector.ReplyFn(), collector.DoneFn()).ok());
+  ASSERT_TRUE(Start(Request(pb::READ_PROPERTY, {"a", "b"}), collector).ok());
+  ASSERT_TRUE(fake_->NextCommand());
+  ASSERT_TRUE(fake_->NextCommand());
+  fake_->DropConnection();
   ASSERT_TRUE(collector.WaitDone());
-  ASSERT_EQ(collector.replies().size(), 1u);
-  // Dispatch may race with the device going offline: then it is CLIENT_OFFLINE.
-  EXPECT_TRUE(collector.replies()[0].code() == ErrorCode::NO_REPLY ||
-              collector.replies()[0].code() == ErrorCode::CLIENT_OFFLINE)
-      << collector.replies()[0].DebugString();
+  ASSERT_EQ(collector.replies().size(), 2u);
+  for (const auto& reply : collector.replies()) EXPECT_EQ(reply.code(), ErrorCode::NO_REPLY);
 }
 
-TEST_F(DispatcherTest, CancelStopsOutstandingWaitsAndSuppressesReplies) {
+TEST_F(DispatcherTest, OfflineDeviceIsClientOfflineWithoutReachingTheDriver) {
+  fake_->SetOnline(runtime_->registry().FindDevice("p", "a")->index, false);
   Collector collector;
-  pb::SendRequest request = Request(pb::INVOKE_FUNCTION, {"fast"});
-  request.set_function_id("slow");
-  request.set_timeout_ms(200);
-  auto operation = runtime_->dispatcher().Start(request, collector.ReplyFn(), collector.DoneFn());
+  ASSERT_TRUE(Start(Request(pb::READ_PROPERTY, {"a"}), collector).ok());
+  ASSERT_TRUE(collector.WaitDone());
+  ASSERT_EQ(collector.replies().size(), 1u);
+  EXPECT_EQ(collector.replies()[0].code(), ErrorCode::CLIENT_OFFLINE);
+  EXPECT_FALSE(runtime_->registry().FindDevice("p", "a")->online.load());
+  EXPECT_EQ(fake_->holding(), 0u);
+}
+
+TEST_F(DispatcherTest, CancelForgetsEveryCommandAndSuppressesReplies) {
+  Collector collector;
+  pb::SendRequest request = Request(pb::READ_PROPERTY, {"a", "b"});
+  request.set_timeout_ms(60000);
+  auto operation = Start(request, collector);
   ASSERT_TRUE(operation.ok());
+  std::optional<FakeDriver::Received> first = fake_->NextCommand();
+  std::optional<FakeDriver::Received> second = fake_->NextCommand();
+  ASSERT_TRUE(first && second);
   (*operation)->Cancel();
-  // Without the cancel, a TIME_OUT reply would come after 200 ms.
-  EXPECT_FALSE(testing::WaitFor([&] { return !collector.replies().empty(); },
-                                std::chrono::milliseconds(800)));
+  EXPECT_EQ(fake_->forgotten(),
+            (std::set<std::string>{first->command.message_id, second->command.message_id}));
+  EXPECT_EQ(fake_->holding(), 0u);
+  EXPECT_FALSE(fake_->Answer(first->command.message_id, Values(1)));
+  EXPECT_TRUE(collector.replies().empty());
+  EXPECT_FALSE(collector.done());
+}
+
+TEST_F(DispatcherTest, StopAnswersCommandsInFlightWithNoReply) {
+  Collector fake_collector;
+  ASSERT_TRUE(Start(Request(pb::READ_PROPERTY, {"a"}), fake_collector).ok());
+  ASSERT_TRUE(fake_->NextCommand());
+  // The simulated device takes a minute: only the driver's Stop can answer it in time.
+  Collector sim_collector;
+  pb::SendRequest slow = Request(pb::INVOKE_FUNCTION, {"simulated"});
+  slow.set_function_id("slow");
+  slow.set_timeout_ms(60000);
+  ASSERT_TRUE(nb::testing::WaitFor(
+      [&] { return runtime_->registry().FindDevice("p", "simulated")->online.load(); },
+      std::chrono::seconds(5)));
+  ASSERT_TRUE(Start(slow, sim_collector).ok());
+  runtime_->Stop();
+  // Stop returned: both answers are in, nothing more will come.
+  EXPECT_TRUE(fake_->stopped());
+  ASSERT_TRUE(fake_collector.done());
+  ASSERT_EQ(fake_collector.replies().size(), 1u);
+  EXPECT_EQ(fake_collector.replies()[0].code(), ErrorCode::NO_REPLY);
+  ASSERT_TRUE(sim_collector.done());
+  ASSERT_EQ(sim_collector.replies().size(), 1u);
+  // Execute posted the command to the device's strand before Stop posted the stop there.
+  EXPECT_EQ(sim_collector.replies()[0].code(), ErrorCode::NO_REPLY)
+      << sim_collector.replies()[0].DebugString();
 }
 
 TEST_F(DispatcherTest, WholeRequestErrorsAreCoded) {
   Collector collector;
-  pb::SendRequest request = Request(pb::READ_PROPERTY, {"fast"});
+  pb::SendRequest request = Request(pb::READ_PROPERTY, {"a"});
   request.set_product_key("nope");
-  EXPECT_EQ(ErrorCodeOf(runtime_->dispatcher().Start(request, collector.ReplyFn(), collector.DoneFn()).status()),
-            ErrorCode::PRODUCT_NOT_FOUND);
-  request = Request(pb::READ_PROPERTY, {"fast"});
+  EXPECT_EQ(ErrorCodeOf(Start(request, collector).status()), ErrorCode::PRODUCT_NOT_FOUND);
+  request = Request(pb::READ_PROPERTY, {"a"});
   request.set_timeout_ms(50);
-  EXPECT_EQ(ErrorCodeOf(runtime_->dispatcher().Start(request, collector.ReplyFn(), collector.DoneFn()).status()),
-            ErrorCode::PARAMETER_ERROR);
-  request = Request(pb::MESSAGE_TYPE_UNSPECIFIED, {"fast"});
-  EXPECT_EQ(ErrorCodeOf(runtime_->dispatcher().Start(request, collector.ReplyFn(), collector.DoneFn()).status()),
-            ErrorCode::UNSUPPORTED_MESSAGE);
+  EXPECT_EQ(ErrorCodeOf(Start(request, collector).status()), ErrorCode::PARAMETER_ERROR);
+  request = Request(pb::MESSAGE_TYPE_UNSPECIFIED, {"a"});
+  EXPECT_EQ(ErrorCodeOf(Start(request, collector).status()), ErrorCode::UNSUPPORTED_MESSAGE);
   request = Request(pb::READ_PROPERTY, {});
-  EXPECT_EQ(ErrorCodeOf(runtime_->dispatcher().Start(request, collector.ReplyFn(), collector.DoneFn()).status()),
-            ErrorCode::PARAMETER_ERROR);
+  EXPECT_EQ(ErrorCodeOf(Start(request, collector).status()), ErrorCode::PARAMETER_ERROR);
+  request = Request(pb::READ_PROPERTY, {"a"});
+  request.add_properties(std::string(60000, 'x'));
+  absl::Status long_name = Start(request, collector).status();
+  EXPECT_EQ(ErrorCodeOf(long_name), ErrorCode::PROPERTY_UNDEFINED);
+  EXPECT_LT(long_name.message().size(), 200u) << "the name is echoed in full";
+  EXPECT_TRUE(collector.replies().empty());
 }
 
 }  // namespace

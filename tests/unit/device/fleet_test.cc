@@ -70,6 +70,22 @@ TEST(FleetTest, DuplicatesAndMissingKeysAreErrors) {
   EXPECT_NE(ErrorOf("devices: []\n").find("'products' must be a non-empty list"), std::string::npos);
 }
 
+TEST(FleetTest, DriverNamesAndSettingsAreCheckedAtLoad) {
+  EXPECT_EQ(ErrorOf("products:\n  - key: p\ndevices:\n  - key: d\n    product: p\n"
+                    "    driver: modbuss\n"),
+            "fleet.yaml:6: device 'd': unknown driver 'modbuss' (available: mqtt, sim)");
+  EXPECT_EQ(ErrorOf("products:\n  - key: p\ndevices:\n  - {key: d, product: p, settings: "
+                    "{latency_ms: -1}}\n"),
+            "fleet.yaml:4: device 'd': latency_ms must be 0..3600000");
+  EXPECT_EQ(ErrorOf("products:\n  - key: p\ndevices:\n  - {key: d, product: p, settings: 7}\n"),
+            "fleet.yaml:4: device 'd': settings must be a mapping");
+  EXPECT_EQ(ErrorOf("products:\n  - key: p\ndrivers:\n  sim: {x: 1}\ndevices:\n"
+                    "  - {key: d, product: p}\n"),
+            "fleet.yaml:4: driver 'sim' takes no fleet-wide settings");
+  EXPECT_EQ(ErrorOf("products:\n  - key: p\ndrivers:\n  bogus: {}\n"),
+            "fleet.yaml:4: drivers: unknown driver 'bogus' (available: mqtt, sim)");
+}
+
 TEST(FleetTest, YamlSyntaxErrorNamesTheLine) {
   const std::string error = ErrorOf("products:\n  - key: p\n    properties: [\n");
   EXPECT_EQ(error.rfind("fleet.yaml:", 0), 0u) << error;
