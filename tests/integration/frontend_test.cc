@@ -288,6 +288,31 @@ TEST_F(FrontendTest, BadFramesGetCodedErrorsAndTheConnectionStays) {
   EXPECT_EQ(FrameString(*pong, "type"), "pong");
 }
 
+TEST_F(FrontendTest, HugeNamesAreParameterErrorsWithShortMessages) {
+  auto client = Connect();
+  const std::string name(60000, 'p');
+  for (const std::string& parameter :
+       {absl::StrCat(R"({"messageType":"READ_PROPERTY","properties":[")", name, R"("]})"),
+        absl::StrCat(R"({"functionId":")", name, R"("})")}) {
+    ASSERT_TRUE(client->SendText(absl::StrCat(
+        R"({"type":"sub","id":"huge","topic":"/device-message-sender/sagoo-product/device1","parameter":)",
+        parameter, "}")));
+    const auto frames = UntilComplete(*client, "huge");
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_EQ(FrameString(frames[0], "code"), "PARAMETER_ERROR") << json::serialize(frames[0]);
+    EXPECT_LT(FrameString(frames[0], "message").size(), 200u);
+  }
+  // A plausible name that does not exist is the device-service's answer, cut as well.
+  const std::string long_name(100, 'q');
+  ASSERT_TRUE(client->SendText(absl::StrCat(
+      R"({"type":"sub","id":"undefined","topic":"/device-message-sender/sagoo-product/device1","parameter":{"properties":[")",
+      long_name, R"("]}})")));
+  const auto frames = UntilComplete(*client, "undefined");
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(FrameString(frames[0], "code"), "PROPERTY_UNDEFINED") << json::serialize(frames[0]);
+  EXPECT_EQ(FrameString(frames[0], "message").find(long_name), std::string::npos);
+}
+
 TEST_F(FrontendTest, DuplicateIdLeavesTheLiveSubscriptionAlone) {
   auto client = Connect();
   client->SendText(R"({"id":"dup","type":"sub","topic":"/device/sagoo-product/device1/message/property/report"})");

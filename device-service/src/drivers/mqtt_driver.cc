@@ -92,6 +92,11 @@ class MqttMetrics {
                        .Name(MetricName("mqtt", "broker_connected"))
                        .Help("1 while the broker connection is up.")
                        .Register(registry)),
+        in_flight_(prometheus::BuildGauge()
+                       .Name(MetricName("mqtt", "commands_in_flight"))
+                       .Help("Commands published and waiting for their device's reply.")
+                       .Register(registry)
+                       .Add({})),
         reconnects_(prometheus::BuildCounter()
                         .Name(MetricName("mqtt", "reconnects", "", true))
                         .Help("Connection attempts after the first, by broker.")
@@ -115,6 +120,7 @@ class MqttMetrics {
   prometheus::Gauge& connected(const std::string& broker) {
     return connected_.Add({{"broker", broker}});
   }
+  prometheus::Gauge& in_flight() { return in_flight_; }
   prometheus::Counter& reconnects(const std::string& broker) {
     return reconnects_.Add({{"broker", broker}});
   }
@@ -125,6 +131,7 @@ class MqttMetrics {
   prometheus::Counter& unmatched_;
   prometheus::Histogram& latency_;
   prometheus::Family<prometheus::Gauge>& connected_;
+  prometheus::Gauge& in_flight_;
   prometheus::Family<prometheus::Counter>& reconnects_;
   absl::flat_hash_map<std::string, prometheus::Counter*> messages_by_;
   absl::flat_hash_map<std::string, prometheus::Counter*> invalid_by_;
@@ -236,6 +243,7 @@ class BrokerConnection {
     {
       std::lock_guard<std::mutex> lock(mu_);
       in_flight_[id] = InFlight{index, std::move(command), std::move(on_answer), Clock::now()};
+      metrics_.in_flight().Increment();
     }
     std::move(on_dispatched)(absl::OkStatus());
     const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()),
@@ -268,6 +276,7 @@ class BrokerConnection {
     if (it == in_flight_.end()) return std::nullopt;
     InFlight taken = std::move(it->second);
     in_flight_.erase(it);
+    metrics_.in_flight().Decrement();
     return taken;
   }
 
@@ -276,6 +285,7 @@ class BrokerConnection {
     {
       std::lock_guard<std::mutex> lock(mu_);
       lost.swap(in_flight_);
+      metrics_.in_flight().Decrement(static_cast<double>(lost.size()));
     }
     for (auto& [id, command] : lost) {
       std::move(command.on_answer)({ErrorStatus(ErrorCode::NO_REPLY, why), {}});
@@ -377,6 +387,7 @@ class BrokerConnection {
         if (it->second.command.deadline < now) {
           expired.push_back(std::move(it->second));
           in_flight_.erase(it++);
+          metrics_.in_flight().Decrement();
         } else {
           ++it;
         }
@@ -441,6 +452,7 @@ class BrokerConnection {
       if (it != in_flight_.end() && it->second.device == device.index) {
         command = std::move(it->second);
         in_flight_.erase(it);
+        metrics_.in_flight().Decrement();
       }
     }
     if (!command) return metrics_.CountUnmatched();
