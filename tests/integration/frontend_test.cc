@@ -38,20 +38,6 @@ class FrontendTest : public ::testing::Test {
     return client;
   }
 
-  // Frames until the complete of `id` (inclusive).
-  std::vector<json::object> UntilComplete(WsClient& client, const std::string& id,
-                                          milliseconds timeout = seconds(20)) {
-    std::vector<json::object> frames;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto frame = client.ReceiveJson(std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now()));
-      if (!frame) break;
-      frames.push_back(*frame);
-      if (FrameString(*frame, "type") == "complete" && FrameString(*frame, "id") == id) break;
-    }
-    return frames;
-  }
-
   static Stack* stack_;
 };
 
@@ -60,6 +46,13 @@ Stack* FrontendTest::stack_ = nullptr;
 // The seed document's three examples, verbatim but for the comments.
 TEST_F(FrontendTest, SeedReadPropertyExample) {
   auto client = Connect();
+  // Other tests write temperatures on the shared stack: set the values this one reads.
+  for (const auto& [device, value] : {std::pair{"device1", "20.5"}, {"device2", "21.0"}}) {
+    ASSERT_TRUE(client->SendText(absl::StrCat(
+        R"({"type":"sub","id":"set","topic":"/device-message-sender/sagoo-product/)", device,
+        R"(","parameter":{"properties":{"temperature":)", value, "}}}")));
+    ASSERT_EQ(UntilComplete(*client, "set").size(), 2u);
+  }
   ASSERT_TRUE(client->SendText(R"({
   "id": "request-id",
   "type": "sub",

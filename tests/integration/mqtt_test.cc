@@ -93,21 +93,6 @@ class MqttTest : public ::testing::Test {
     return client;
   }
 
-  // Frames until the complete of `id` (inclusive).
-  static std::vector<json::object> UntilComplete(WsClient& client, const std::string& id,
-                                                 milliseconds timeout = seconds(20)) {
-    std::vector<json::object> frames;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto frame = client.ReceiveJson(std::chrono::duration_cast<milliseconds>(
-          deadline - std::chrono::steady_clock::now()));
-      if (!frame) break;
-      frames.push_back(*frame);
-      if (FrameString(*frame, "type") == "complete" && FrameString(*frame, "id") == id) break;
-    }
-    return frames;
-  }
-
   // One command: its frames before the complete, keyed by device.
   std::map<std::string, json::object> Command(WsClient& client, const std::string& devices,
                                               const std::string& parameter) {

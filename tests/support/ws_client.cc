@@ -158,6 +158,20 @@ void WsClient::Close() {
   impl_->open = false;
 }
 
+std::vector<boost::json::object> UntilComplete(WsClient& client, const std::string& id,
+                                               std::chrono::milliseconds timeout) {
+  std::vector<boost::json::object> frames;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto frame = client.ReceiveJson(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()));
+    if (!frame) break;
+    frames.push_back(*frame);
+    if (FrameString(*frame, "type") == "complete" && FrameString(*frame, "id") == id) break;
+  }
+  return frames;
+}
+
 std::string FrameString(const boost::json::object& frame, const char* key) {
   const boost::json::value* value = frame.if_contains(key);
   return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "boost/json/object.hpp"
 #include "boost/json/value.hpp"
@@ -52,6 +53,12 @@ class WsClient {
   int receive_buffer_ = 0;
   std::string close_reason_;
 };
+
+// The frames received until the `complete` of subscription `id` (inclusive), or until
+// `timeout` or a close ends the wait.
+std::vector<boost::json::object> UntilComplete(
+    WsClient& client, const std::string& id,
+    std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 // A string field of a server frame, or "" when it is absent or not a string.
 std::string FrameString(const boost::json::object& frame, const char* key);

@@ -220,7 +220,6 @@ class BrokerConnection {
     }
     sleep_cv_.notify_all();
     if (thread_.joinable()) thread_.join();
-    if (mosq_ != nullptr) mosquitto_disconnect(mosq_);
     FailInFlight("device-service is shutting down");
   }
 
@@ -314,7 +313,11 @@ class BrokerConnection {
         if (connected_ever_) backoff = std::chrono::milliseconds(settings_.reconnect_min_ms);
         connected_ever_ = false;
       }
-      if (stopping_.load()) break;
+      if (stopping_.load()) {
+        // A clean goodbye, written by one more turn of the loop.
+        if (mosquitto_disconnect(mosq_) == MOSQ_ERR_SUCCESS) mosquitto_loop(mosq_, kLoopTimeoutMs, 1);
+        break;
+      }
       OnConnectionLost(rc);
       SleepBackoff(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(settings_.reconnect_max_ms));
@@ -354,7 +357,9 @@ class BrokerConnection {
   void OnConnectionLost(int rc) {
     const bool was_connected = connected_.exchange(false);
     connected_gauge_.Set(0);
-    if (was_connected) {
+    if (was_connected && stopping_.load()) {
+      log::Info("mqtt broker disconnected", {{"broker", settings_.name}});
+    } else if (was_connected) {
       log::Error("mqtt broker connection lost",
                  {{"broker", settings_.name}, {"reason", mosquitto_strerror(rc)}});
     } else if (rc != MOSQ_ERR_SUCCESS && !stopping_.load()) {
