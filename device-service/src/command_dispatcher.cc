@@ -60,7 +60,6 @@ class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
                  DeviceEntry& device, std::string message_id)
       : operation(std::move(operation)),
         device(device),
-        device_key(device.config.key),
         message_id(std::move(message_id)),
         started(std::chrono::steady_clock::now()),
         timer_(asio::make_strand(io)) {}
@@ -72,7 +71,7 @@ class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
       self->timer_.async_wait([self, timeout_ms](boost::system::error_code error) {
         if (error) return;  // Cancelled: the device answered or the Send was cancelled.
         if (self->operation->Settle(
-                *self, ErrorReply(self->device_key, self->message_id,
+                *self, ErrorReply(self->device_key(), self->message_id,
                                   ErrorStatus(ErrorCode::TIME_OUT,
                                               absl::StrCat("device did not answer within ",
                                                            timeout_ms, " ms"))))) {
@@ -86,15 +85,14 @@ class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
     asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
   }
 
-  // Nobody waits any more: the driver lets go of the command (only once it was handed over).
-  void ForgetInDriver() {
-    if (handed_to_driver.load()) device.driver->Forget(device.index, message_id);
-  }
+  // Nobody waits any more: the driver lets go of the command. Harmless before the command
+  // reached the driver or after it answered (the driver then knows no such id).
+  void ForgetInDriver() { device.driver->Forget(device.index, message_id); }
+
+  const std::string& device_key() const { return device.config.key; }
 
   const std::shared_ptr<SendOperation> operation;
   DeviceEntry& device;
-  std::atomic<bool> handed_to_driver{false};
-  const std::string device_key;
   const std::string message_id;
   const std::chrono::steady_clock::time_point started;
   std::atomic<bool> settled{false};
@@ -280,12 +278,12 @@ void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation
   auto on_dispatched = [pending, async](absl::Status status) {
     if (!status.ok()) {
       pending->operation->Settle(*pending,
-                                 ErrorReply(pending->device_key, pending->message_id, status));
+                                 ErrorReply(pending->device_key(), pending->message_id, status));
       return;
     }
     if (!async) return;
     pb::SendReply reply;
-    reply.set_device_key(pending->device_key);
+    reply.set_device_key(pending->device_key());
     reply.set_message_id(pending->message_id);
     reply.set_timestamp_ms(NowMs());
     reply.set_async(true);
@@ -296,18 +294,17 @@ void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation
     OnAnswer(device, command, answer);
     if (answer.status.ok()) {
       pb::SendReply reply;
-      reply.set_device_key(pending->device_key);
+      reply.set_device_key(pending->device_key());
       reply.set_message_id(pending->message_id);
       reply.set_timestamp_ms(NowMs());
       *reply.mutable_payload() = std::move(answer.payload);
       pending->operation->Settle(*pending, std::move(reply));
     } else {
       pending->operation->Settle(
-          *pending, ErrorReply(pending->device_key, pending->message_id, answer.status));
+          *pending, ErrorReply(pending->device_key(), pending->message_id, answer.status));
     }
   };
   Driver* driver = device.driver;
-  pending->handed_to_driver.store(true);
   driver->Execute(device.index, std::move(own), std::move(on_dispatched), std::move(on_answer));
 }
 

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "absl/container/flat_hash_set.h"
@@ -55,7 +56,8 @@ class FleetParser {
   absl::Status ParseProduct(const YAML::Node& node, pb::Product& product) const;
   absl::Status ParseDevice(const YAML::Node& node,
                            const absl::flat_hash_map<std::string, const ThingModel*>& products,
-                           const YAML::Node& sections, Fleet& fleet, DeviceConfig& device) const;
+                           const std::map<std::string, YAML::Node>& sections, Fleet& fleet,
+                           DeviceConfig& device) const;
   NodeLocator Locator() const {
     return [source = source_](const YAML::Node& node) { return NodeLocation(source, node); };
   }
@@ -203,7 +205,7 @@ absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& prod
 
 absl::Status FleetParser::ParseDevice(
     const YAML::Node& node, const absl::flat_hash_map<std::string, const ThingModel*>& products,
-    const YAML::Node& sections, Fleet& fleet, DeviceConfig& device) const {
+    const std::map<std::string, YAML::Node>& sections, Fleet& fleet, DeviceConfig& device) const {
   if (absl::Status s = RequireMap(node, "a device"); !s.ok()) return s;
   absl::StatusOr<std::string> key = RequiredString(node, "key", "device");
   if (!key.ok()) return key.status();
@@ -229,14 +231,10 @@ absl::Status FleetParser::ParseDevice(
                               "' (available: ", drivers_.Names(), ")"));
   }
   if (!fleet.driver_sections.contains(device.driver)) {
-    YAML::Node section;  // Null unless the fleet has drivers.<driver>.
-    if (sections) {
-      for (const auto& item : sections) {
-        if (item.first.as<std::string>() == device.driver) section = item.second;
-      }
-    }
+    auto section = sections.find(device.driver);
     absl::StatusOr<std::shared_ptr<const DriverSettings>> parsed =
-        factory->ParseSection(section, Locator());
+        factory->ParseSection(section == sections.end() ? YAML::Node() : section->second,
+                              Locator());
     if (!parsed.ok()) return parsed.status();
     fleet.driver_sections[device.driver] = *std::move(parsed);
   }
@@ -268,17 +266,19 @@ absl::StatusOr<Fleet> FleetParser::Parse(const YAML::Node& root) {
     fleet.products.push_back(std::make_shared<const ThingModel>(std::move(product)));
     product_keys[fleet.products.back()->product_key()] = fleet.products.back().get();
   }
-  const YAML::Node sections = root["drivers"];
-  if (sections && !sections.IsMap()) {
-    return Error(sections, "'drivers' must be a mapping of driver name to its settings");
-  }
-  if (sections) {
-    for (const auto& item : sections) {
+  // drivers.<name> sections by name; each is parsed once, by the first device of its kind.
+  std::map<std::string, YAML::Node> sections;
+  if (const YAML::Node node = root["drivers"]) {
+    if (!node.IsMap()) {
+      return Error(node, "'drivers' must be a mapping of driver name to its settings");
+    }
+    for (const auto& item : node) {
       const std::string name = item.first.as<std::string>();
       if (drivers_.Find(name) == nullptr) {
         return Error(item.first, absl::StrCat("drivers: unknown driver '", name,
                                               "' (available: ", drivers_.Names(), ")"));
       }
+      sections.emplace(name, item.second);
     }
   }
   const YAML::Node devices = root["devices"];

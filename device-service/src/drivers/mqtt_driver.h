@@ -37,7 +37,8 @@ namespace nb::device {
 // MQTT 3.1.1/5 and TLS, and a loop the driver runs on a thread of its own (one per broker),
 // so reconnection with jittered backoff, the offline sweep and the deadline sweep live in
 // one place. Paho C++ brings its own thread pool and callback model for no gain here.
-// Only mqtt_driver.cc includes it.
+// Only mqtt_broker.cc includes it; mqtt_settings.cc parses the settings and
+// mqtt_metrics.cc holds the metric families.
 std::unique_ptr<DriverFactory> MakeMqttDriverFactory();
 
 }  // namespace nb::device

@@ -11,6 +11,7 @@
 #include "boost/asio/post.hpp"
 #include "common/status.h"
 #include "device-service/src/device_registry.h"
+#include "device-service/src/drivers/sim_settings.h"
 
 namespace nb::device {
 namespace {
@@ -20,92 +21,6 @@ using google::protobuf::Struct;
 using google::protobuf::Value;
 using northbound::common::v1::ErrorCode;
 
-struct FunctionBehaviour {
-  int latency_ms = -1;  // -1: the device's latency.
-  std::string fail;     // Non-empty: the function fails with this message.
-};
-
-struct SimSettings : DriverSettings {
-  int latency_ms = 10;
-  bool online = true;
-  int report_interval_ms = 0;
-  int event_interval_ms = 0;
-  int flap_interval_ms = 0;
-  Struct initial;
-  absl::flat_hash_map<std::string, FunctionBehaviour> functions;
-};
-
-Value YamlToValue(const YAML::Node& node) {
-  Value value;
-  if (node.IsScalar()) {
-    const std::string& text = node.Scalar();
-    bool flag;
-    double number;
-    if (node.Tag() != "!" && YAML::convert<bool>::decode(node, flag)) {
-      value.set_bool_value(flag);
-    } else if (node.Tag() != "!" && YAML::convert<double>::decode(node, number)) {
-      value.set_number_value(number);
-    } else {
-      value.set_string_value(text);
-    }
-  }
-  return value;
-}
-
-absl::StatusOr<SimSettings> ParseSettings(const YAML::Node& node, const ThingModel& model,
-                                          absl::string_view where) {
-  SimSettings settings;
-  auto error = [&](absl::string_view problem) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": ", problem));
-  };
-  try {
-    auto non_negative = [&](const char* field, int& out) -> absl::Status {
-      if (!node[field]) return absl::OkStatus();
-      out = node[field].as<int>();
-      if (out < 0 || out > 3'600'000) return error(absl::StrCat(field, " must be 0..3600000"));
-      return absl::OkStatus();
-    };
-    for (auto [field, out] : {std::pair{"latency_ms", &settings.latency_ms},
-                              {"report_interval_ms", &settings.report_interval_ms},
-                              {"event_interval_ms", &settings.event_interval_ms},
-                              {"flap_interval_ms", &settings.flap_interval_ms}}) {
-      if (absl::Status s = non_negative(field, *out); !s.ok()) return s;
-    }
-    if (node["online"]) settings.online = node["online"].as<bool>();
-    if (const YAML::Node initial = node["initial"]) {
-      if (!initial.IsMap()) return error("initial must be a mapping of property values");
-      for (const auto& item : initial) {
-        const std::string id = item.first.as<std::string>();
-        const pb::PropertyDef* property = model.FindProperty(id);
-        if (property == nullptr) return error(absl::StrCat("initial: no property '", id, "'"));
-        Value value = YamlToValue(item.second);
-        if (property->spec().type() == pb::STRING || property->spec().type() == pb::ENUM) {
-          value.set_string_value(item.second.as<std::string>());
-        }
-        if (absl::Status s = CheckValue(property->spec(), value, absl::StrCat("initial '", id, "'"));
-            !s.ok()) {
-          return error(s.message());
-        }
-        (*settings.initial.mutable_fields())[id] = value;
-      }
-    }
-    if (const YAML::Node functions = node["functions"]) {
-      for (const auto& item : functions) {
-        const std::string id = item.first.as<std::string>();
-        if (model.FindFunction(id) == nullptr) {
-          return error(absl::StrCat("functions: no function '", id, "'"));
-        }
-        FunctionBehaviour behaviour;
-        if (item.second["latency_ms"]) behaviour.latency_ms = item.second["latency_ms"].as<int>();
-        if (item.second["fail"]) behaviour.fail = item.second["fail"].as<std::string>();
-        settings.functions[id] = behaviour;
-      }
-    }
-  } catch (const YAML::Exception& e) {
-    return error(e.msg);
-  }
-  return settings;
-}
 
 double Midpoint(const pb::DataSpec& spec) {
   if (spec.has_min() && spec.has_max()) return (spec.min() + spec.max()) / 2;
@@ -431,7 +346,7 @@ class SimDriverFactory : public DriverFactory {
   absl::StatusOr<std::shared_ptr<const DriverSettings>> ParseDevice(
       const YAML::Node& settings, const ThingModel& model, const DriverSettings*,
       absl::string_view where, const NodeLocator&) const override {
-    absl::StatusOr<SimSettings> parsed = ParseSettings(settings, model, where);
+    absl::StatusOr<SimSettings> parsed = ParseSimSettings(settings, model, where);
     if (!parsed.ok()) return parsed.status();
     return std::make_shared<const SimSettings>(*std::move(parsed));
   }
