@@ -16,7 +16,8 @@ namespace nb {
 
 // The one metrics registry of a process and the HTTP exposer that serves it on its own
 // port at /metrics. Families are built at start-up by the components that own them and
-// their label children added once (see STYLE.md); the registry is thread-safe.
+// their label children added once, never on a hot path (docs/architecture.md); the
+// registry is thread-safe.
 class Metrics {
  public:
   // Binds `host:port` (port 0 picks a free one). Fails with a clear message if the port

@@ -10,7 +10,7 @@
 #include "northbound/common/v1/error_code.pb.h"
 
 // The one conversion between absl::Status and grpc::Status, and the one place that ties a
-// protocol error code (PROTOCOL.md section 6) to a status.
+// protocol error code (docs/protocol.md §6) to a status.
 namespace nb {
 
 using ErrorCode = northbound::common::v1::ErrorCode;

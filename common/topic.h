@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-// Topics of PROTOCOL.md sections 4 and 5 and the pattern matching of live-event topics.
+// Topics of docs/protocol.md §4 and §5 and the pattern matching of live-event topics.
 namespace nb {
 
 inline constexpr absl::string_view kEventTopicRoot = "device";

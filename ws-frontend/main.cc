@@ -1,4 +1,4 @@
-// ws-frontend: the northbound WebSocket protocol (PROTOCOL.md) on top of device-service
+// ws-frontend: the northbound WebSocket protocol (docs/protocol.md) on top of device-service
 // and auth-service.
 #include <thread>
 #include <vector>

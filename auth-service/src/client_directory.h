@@ -19,9 +19,10 @@ namespace nb::auth {
 // The clients: the store on disk, an in-memory index by token hash for validation, and
 // the revocation feed.
 //
-// Threads: Validate may be called from any thread (it reads the index under a shared
-// lock and never touches the database). Every other method must run on the database
-// thread, one at a time; each change is written to the store before it takes effect.
+// Threads: Validate may be called from any thread (it looks the token up under the
+// index's mutex, held for the lookup only, and never touches the database). Every other
+// method must run on the database thread, one at a time; each change is written to the
+// store before it takes effect.
 class ClientDirectory {
  public:
   ClientDirectory(std::unique_ptr<ClientStore> store, RevocationFeed& feed, AuthMetrics& metrics);

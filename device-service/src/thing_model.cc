@@ -149,6 +149,12 @@ absl::Status CheckValue(const pb::DataSpec& spec, const Value& value, absl::stri
   }
 }
 
+absl::Status CheckValue(const pb::DataSpec& spec, const Value& value, absl::string_view kind,
+                        absl::string_view id) {
+  if (absl::Status status = CheckValue(spec, value, ""); status.ok()) return status;
+  return CheckValue(spec, value, absl::StrCat(kind, " '", id, "'"));
+}
+
 ThingModel::ThingModel(pb::Product product) : product_(std::move(product)) {
   const pb::ThingModel& model = product_.thing_model();
   for (int i = 0; i < model.properties_size(); ++i) properties_[model.properties(i).id()] = i;
@@ -206,8 +212,7 @@ absl::Status ThingModel::CheckWrite(const google::protobuf::Struct& values) cons
     if (property->access() != pb::READ_WRITE) {
       return ErrorStatus(ErrorCode::READ_ONLY, absl::StrCat("property '", id, "' is read-only"));
     }
-    if (absl::Status status = CheckValue(property->spec(), value,
-                                         absl::StrCat("property '", id, "'"));
+    if (absl::Status status = CheckValue(property->spec(), value, "property", id);
         !status.ok()) {
       return status;
     }
@@ -235,8 +240,7 @@ absl::Status ThingModel::CheckInvoke(absl::string_view function_id,
       return ErrorStatus(ErrorCode::PARAMETER_ERROR,
                          absl::StrCat("function '", function_id, "' has no input ", Quoted(id)));
     }
-    if (absl::Status status = CheckValue(input->spec(), value,
-                                         absl::StrCat("input '", id, "'"));
+    if (absl::Status status = CheckValue(input->spec(), value, "input", id);
         !status.ok()) {
       return status;
     }

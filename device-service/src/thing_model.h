@@ -21,6 +21,10 @@ inline constexpr uint32_t kDefaultMaxStringBytes = 4096;
 // names `what` (for example "property 'temperature'") and the problem.
 absl::Status CheckValue(const pb::DataSpec& spec, const google::protobuf::Value& value,
                         absl::string_view what);
+// The same, naming the value "<kind> '<id>'" (for example "property 'temperature'"); the
+// name is only spelled out when the value is refused, so a passing check allocates nothing.
+absl::Status CheckValue(const pb::DataSpec& spec, const google::protobuf::Value& value,
+                        absl::string_view kind, absl::string_view id);
 
 // A product's thing model with lookups by id. Immutable after construction; safe to share
 // between threads.

@@ -3,10 +3,13 @@
 //
 //   load_generator --port=8080 --token=T [--connections=10] [--seconds=10]
 //                  [--scenario=read|multi|events] [--frontend_pid=PID]
+//                  [--product=sagoo-product] [--devices=KEYS]
 //
-// read    each connection: READ_PROPERTY of temperature on device1, one at a time
-// multi   each connection: READ_PROPERTY on every device of the product ("*"), one at a time
-// events  each connection: one live subscription to every property report
+// read    each connection: READ_PROPERTY of temperature on one device (--devices, default
+//         device1), one at a time
+// multi   each connection: READ_PROPERTY on several devices (--devices, default "*": every
+//         device of the product), one at a time
+// events  each connection: one live subscription to every property report of the product
 //
 // Latency is from sending a sub to its complete (read, multi). For events, the rate of
 // events received. With --frontend_pid, the frontend's RSS per connection is reported.
@@ -38,7 +41,7 @@ struct Config {
   std::string token;
   std::string scenario = "read";
   std::string product = "sagoo-product";
-  std::string device = "device1";
+  std::string devices;  // The topic's device part.
 };
 
 struct Totals {
@@ -88,9 +91,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       frame = absl::StrCat(R"({"id":"e","type":"sub","topic":"/device/)", config_.product,
                            R"(/*/message/property/report"})");
     } else {
-      const std::string devices = config_.scenario == "multi" ? "*" : config_.device;
       frame = absl::StrCat(R"({"id":"r)", sequence_++, R"(","type":"sub","topic":"/device-message-sender/)",
-                           config_.product, "/", devices,
+                           config_.product, "/", config_.devices,
                            R"(","parameter":{"messageType":"READ_PROPERTY","properties":["temperature"]}})");
     }
     outgoing_ = std::move(frame);
@@ -155,12 +157,15 @@ int main(int argc, char** argv) {
   config.port = static_cast<int>(nb::bench::Flag(argc, argv, "port", 8080));
   config.token = StringFlag(argc, argv, "token", "");
   config.scenario = StringFlag(argc, argv, "scenario", "read");
+  config.product = StringFlag(argc, argv, "product", config.product);
+  config.devices = StringFlag(argc, argv, "devices", config.scenario == "multi" ? "*" : "device1");
   const long connections = nb::bench::Flag(argc, argv, "connections", 10);
   const long seconds = nb::bench::Flag(argc, argv, "seconds", 10);
   const long frontend_pid = nb::bench::Flag(argc, argv, "frontend_pid", 0);
   if (config.token.empty() || (config.scenario != "read" && config.scenario != "multi" && config.scenario != "events")) {
     std::fprintf(stderr, "usage: load_generator --token=T [--port=8080] [--connections=N] [--seconds=S] "
-                         "[--scenario=read|multi|events] [--frontend_pid=PID]\n");
+                         "[--scenario=read|multi|events] [--frontend_pid=PID] "
+                         "[--product=P] [--devices=KEYS]\n");
     return 2;
   }
 

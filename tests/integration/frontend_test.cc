@@ -43,7 +43,8 @@ class FrontendTest : public ::testing::Test {
 
 Stack* FrontendTest::stack_ = nullptr;
 
-// The seed document's three examples, verbatim but for the comments.
+// The three examples the protocol was first written from (docs/protocol.md §4), verbatim
+// but for the comments.
 TEST_F(FrontendTest, SeedReadPropertyExample) {
   auto client = Connect();
   // Other tests write temperatures on the shared stack: set the values this one reads.

@@ -29,6 +29,13 @@ import time
 import paho.mqtt.client as mqtt
 
 
+def no_delay(client):
+    """Small packets go out at once (Nagle's algorithm would hold replies for ~40 ms)."""
+    sock = client.socket()
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class Device:
     def __init__(self, args, key, behaviour, client=None):
         self.args = args
@@ -37,7 +44,8 @@ class Device:
         self.base = f"/sys/{args.product}/{key}/thing"
         self.properties = dict(json.loads(args.properties))
         self.shared = client is not None
-        self.ready = threading.Event()
+        self.ready = threading.Event()  # Connected, status published (maybe unacked).
+        self.status = None
         if client is None:
             client = mqtt.Client(client_id=f"device-{args.product}-{key}", clean_session=True)
             client.will_set(f"{self.base}/status", "offline", qos=1, retain=True)
@@ -56,10 +64,11 @@ class Device:
         if rc != 0:
             print(f"connect refused for {self.key}: {rc}", flush=True)
             return
-        self.client.subscribe(f"{self.base}/service/#", qos=1)
-        info = self.client.publish(f"{self.base}/status", "online", qos=1, retain=True)
-        threading.Thread(target=lambda: (info.wait_for_publish(), self.ready.set()),
-                         daemon=True).start()
+        if not self.shared:  # A shared client subscribes once for every device.
+            no_delay(self.client)
+            self.client.subscribe(f"{self.base}/service/#", qos=1)
+        self.status = self.client.publish(f"{self.base}/status", "online", qos=1, retain=True)
+        self.ready.set()
 
     def on_message(self, message):
         topic = message.topic
@@ -105,7 +114,10 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--product", required=True)
-    parser.add_argument("--devices", required=True, help="comma-separated device keys")
+    parser.add_argument("--devices", required=True,
+                        help="comma-separated device keys, or a prefix with --count")
+    parser.add_argument("--count", type=int, default=0,
+                        help="devices PREFIX0..PREFIX{count-1}, PREFIX being --devices")
     parser.add_argument("--behaviour", action="append", default=[], help="DEVICE=BEHAVIOUR")
     parser.add_argument("--properties", default='{"temperature": 21.5, "humidity": 40}')
     parser.add_argument("--username")
@@ -121,10 +133,17 @@ def main():
         shared = mqtt.Client(client_id=f"devices-{args.product}-{socket.gethostname()}",
                              clean_session=True)
         shared.on_message = lambda c, u, m: devices[m.topic.split("/")[3]].on_message(m)
-        shared.on_connect = lambda c, u, f, rc: [d.on_connect(rc) for d in devices.values()]
+        def on_shared_connect(client, userdata, flags, rc):
+            no_delay(client)
+            client.subscribe(f"/sys/{args.product}/+/thing/service/#", qos=1)
+            for device in devices.values():
+                device.on_connect(rc)
+        shared.on_connect = on_shared_connect
         if args.username:
             shared.username_pw_set(args.username, args.password)
-    for key in args.devices.split(","):
+    keys = ([f"{args.devices}{i}" for i in range(args.count)] if args.count
+            else args.devices.split(","))
+    for key in keys:
         devices[key] = Device(args, key, behaviours.get(key, "normal"), shared)
     if shared is not None:
         shared.connect(args.host, args.port, keepalive=30)
@@ -132,9 +151,10 @@ def main():
     for device in devices.values():
         device.start()
     for device in devices.values():
-        if not device.ready.wait(30):
-            print(f"device {device.key} did not come online", flush=True)
+        if not device.ready.wait(60):
+            print(f"device {device.key} did not connect", flush=True)
             return 1
+        device.status.wait_for_publish()  # The broker has the retained "online".
     print("ready", flush=True)
 
     interval = args.report_interval_ms / 1000.0

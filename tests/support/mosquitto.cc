@@ -54,6 +54,7 @@ bool MosquittoBroker::Start() {
     std::ofstream out(config);
     out << "listener " << port_ << " 127.0.0.1\n"
         << "persistence false\n"
+        << "set_tcp_nodelay true\n"
         << "log_dest stderr\n"
         << "log_type error\nlog_type warning\nlog_type notice\n"
         << "max_queued_messages 100000\n"

@@ -14,7 +14,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "northbound/device/v1/device_service.pb.h"
 
-// The JSON frames of the WebSocket protocol (PROTOCOL.md sections 2 and 3): parsing what
+// The JSON frames of the WebSocket protocol (docs/protocol.md §2 and §3): parsing what
 // clients send and building what the server sends. Pure functions, no I/O.
 namespace nb::frontend {
 

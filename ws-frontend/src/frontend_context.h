@@ -14,7 +14,7 @@
 
 namespace nb::frontend {
 
-// The limits of PROTOCOL.md section 9 and the other per-session settings.
+// The limits of docs/protocol.md §9 and the other per-session settings.
 struct SessionLimits {
   size_t max_frame_bytes = 64 * 1024;
   size_t max_subscriptions = 128;

@@ -35,7 +35,7 @@ struct PlanLimits {
 };
 
 // Turns a sub frame into the device-service call that serves it, applying every rule of
-// PROTOCOL.md sections 4 and 5 and the client's permissions. Errors carry the protocol
+// docs/protocol.md §4 and §5 and the client's permissions. Errors carry the protocol
 // error code (UNKNOWN_TOPIC, PARAMETER_ERROR, UNSUPPORTED_MESSAGE, PERMISSION_DENIED).
 absl::StatusOr<SubPlan> PlanSub(const SubFrame& sub,
                                 const northbound::auth::v1::Permissions& permissions,

@@ -24,7 +24,7 @@
 
 namespace nb::frontend {
 
-// One client connection after the upgrade (PROTOCOL.md): authentication, frames,
+// One client connection after the upgrade (docs/protocol.md): authentication, frames,
 // subscriptions (each one device-service stream), the outbound queue, limits, close codes.
 //
 // Threads: everything runs on the connection's strand. Run, Revalidate and Shutdown may be

@@ -3,7 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "boost/json/monotonic_resource.hpp"
 #include "boost/json/parse.hpp"
 #include "common/json_text.h"
 #include "common/status.h"
@@ -18,10 +18,13 @@ using northbound::common::v1::ErrorCode;
 
 constexpr absl::string_view kPrefix = "/sys/";
 constexpr int kMaxJsonDepth = 16;
+constexpr size_t kParseBufferBytes = 4096;
 
 absl::Status Invalid(absl::string_view problem) { return absl::InvalidArgumentError(problem); }
 
-absl::StatusOr<json::object> ParseObject(absl::string_view payload) {
+// Parses into `storage` (a monotonic buffer on the caller's stack: one message, no malloc
+// for a small one); the object lives as long as it.
+absl::StatusOr<json::object> ParseObject(absl::string_view payload, json::storage_ptr storage) {
   if (payload.size() > kMaxPayloadBytes) {
     return Invalid(absl::StrCat("payload of ", payload.size(), " bytes is over the limit of ",
                                 kMaxPayloadBytes));
@@ -29,8 +32,8 @@ absl::StatusOr<json::object> ParseObject(absl::string_view payload) {
   json::parse_options options;
   options.max_depth = kMaxJsonDepth;
   boost::system::error_code error;
-  json::value value = json::parse(json::string_view(payload.data(), payload.size()), error, {},
-                                  options);
+  json::value value = json::parse(json::string_view(payload.data(), payload.size()), error,
+                                  std::move(storage), options);
   if (error) return Invalid(absl::StrCat("not JSON: ", error.message()));
   if (!value.is_object()) return Invalid("not a JSON object");
   return std::move(value.get_object());
@@ -47,6 +50,17 @@ std::string IdOf(const json::object& object) {
 }
 
 // {"value": v, "time": t} -> v; anything else as it is.
+const json::value& Unwrapped(const json::value& value) {
+  if (const json::object* wrapper = value.if_object()) {
+    const json::value* inner = wrapper->if_contains("value");
+    if (inner != nullptr && (wrapper->size() == 1 ||
+                             (wrapper->size() == 2 && wrapper->contains("time")))) {
+      return *inner;
+    }
+  }
+  return value;
+}
+
 Value Unwrapped(const Value& value) {
   if (value.has_struct_value()) {
     const auto& fields = value.struct_value().fields();
@@ -59,9 +73,12 @@ Value Unwrapped(const Value& value) {
   return value;
 }
 
-Struct UnwrappedAll(const Struct& params) {
+// A JSON object of values, each unwrapped, as a Struct.
+Struct UnwrappedStruct(const json::object& object) {
   Struct out;
-  for (const auto& [key, value] : params.fields()) (*out.mutable_fields())[key] = Unwrapped(value);
+  for (const auto& [key, value] : object) {
+    (*out.mutable_fields())[std::string(key)] = ToProtoValue(Unwrapped(value));
+  }
   return out;
 }
 
@@ -84,14 +101,16 @@ DeviceAnswer DeviceError(absl::string_view problem) {
 
 std::optional<DeviceTopic> ParseTopic(absl::string_view topic) {
   if (!absl::ConsumePrefix(&topic, kPrefix)) return std::nullopt;
-  std::vector<absl::string_view> parts = absl::StrSplit(topic, absl::MaxSplits('/', 3));
-  if (parts.size() < 4 || parts[0].empty() || parts[1].empty() || parts[2] != "thing") {
-    return std::nullopt;
-  }
+  const size_t first = topic.find('/');
+  if (first == absl::string_view::npos || first == 0) return std::nullopt;
+  const size_t second = topic.find('/', first + 1);
+  if (second == absl::string_view::npos || second == first + 1) return std::nullopt;
+  absl::string_view rest = topic.substr(second + 1);
+  if (!absl::ConsumePrefix(&rest, "thing/")) return std::nullopt;
   DeviceTopic out;
-  out.product_key = std::string(parts[0]);
-  out.device_key = std::string(parts[1]);
-  absl::string_view rest = parts[3];
+  out.product_key = topic.substr(0, first);
+  out.device_key = topic.substr(first + 1, second - first - 1);
+  out.device_path = topic.substr(0, second);
   if (rest == "status") {
     out.kind = TopicKind::kStatus;
   } else if (absl::ConsumePrefix(&rest, "event/")) {
@@ -100,17 +119,17 @@ std::optional<DeviceTopic> ParseTopic(absl::string_view topic) {
     } else if (absl::ConsumeSuffix(&rest, "/post") && !rest.empty() &&
                !absl::StrContains(rest, '/')) {
       out.kind = TopicKind::kEventPost;
-      out.name = std::string(rest);
+      out.name = rest;
     }
   } else if (absl::ConsumePrefix(&rest, "service/")) {
     out.kind = TopicKind::kOwnRequest;
     if (rest == "property/get_reply" || rest == "property/set_reply") {
       out.kind = TopicKind::kReply;
-      out.name = std::string(rest.substr(0, rest.size() - 6));
+      out.name = rest.substr(0, rest.size() - 6);
     } else if (absl::ConsumeSuffix(&rest, "_reply") && !rest.empty() &&
                !absl::StrContains(rest, '/')) {
       out.kind = TopicKind::kReply;
-      out.name = std::string(rest);
+      out.name = rest;
     }
   }
   return out;
@@ -160,7 +179,9 @@ std::string EncodeRequest(const Command& command) {
 }
 
 absl::StatusOr<Reply> DecodeReply(absl::string_view payload) {
-  absl::StatusOr<json::object> object = ParseObject(payload);
+  unsigned char buffer[kParseBufferBytes];
+  json::monotonic_resource storage(buffer, sizeof(buffer));
+  absl::StatusOr<json::object> object = ParseObject(payload, &storage);
   if (!object.ok()) return object.status();
   Reply reply;
   reply.id = IdOf(*object);
@@ -175,13 +196,15 @@ absl::StatusOr<Reply> DecodeReply(absl::string_view payload) {
   }
   if (const json::value* data = object->if_contains("data"); data && !data->is_null()) {
     if (!data->is_object()) return Invalid("reply data must be an object");
-    reply.data = UnwrappedAll(ToProtoStruct(data->get_object()));
+    reply.data = UnwrappedStruct(data->get_object());
   }
   return reply;
 }
 
 absl::StatusOr<Post> DecodePost(absl::string_view payload) {
-  absl::StatusOr<json::object> object = ParseObject(payload);
+  unsigned char buffer[kParseBufferBytes];
+  json::monotonic_resource storage(buffer, sizeof(buffer));
+  absl::StatusOr<json::object> object = ParseObject(payload, &storage);
   if (!object.ok()) return object.status();
   Post post;
   post.id = IdOf(*object);
@@ -194,7 +217,7 @@ absl::StatusOr<Post> DecodePost(absl::string_view payload) {
   }
   const json::value* params = object->if_contains("params");
   if (params == nullptr || !params->is_object()) return Invalid("params must be an object");
-  post.params = UnwrappedAll(ToProtoStruct(params->get_object()));
+  post.params = UnwrappedStruct(params->get_object());
   return post;
 }
 
@@ -212,7 +235,7 @@ std::string EncodePostAck(const Post& post) {
 absl::StatusOr<DeviceStatus> DecodeStatus(absl::string_view payload) {
   if (payload == "online") return DeviceStatus::kOnline;
   if (payload == "offline") return DeviceStatus::kOffline;
-  absl::StatusOr<json::object> object = ParseObject(payload);
+  absl::StatusOr<json::object> object = ParseObject(payload, {});
   if (object.ok()) {
     const json::value* status = object->if_contains("status");
     if (status != nullptr && status->is_string()) {
@@ -223,21 +246,21 @@ absl::StatusOr<DeviceStatus> DecodeStatus(absl::string_view payload) {
   return Invalid("status must be \"online\" or \"offline\"");
 }
 
-CheckedReport CheckReport(const ThingModel& model, const Struct& params) {
+CheckedReport CheckReport(const ThingModel& model, Struct params) {
   CheckedReport report;
+  std::vector<std::string> refused;
   for (const auto& [id, value] : params.fields()) {
     const pb::PropertyDef* property = model.FindProperty(id);
     if (property == nullptr) {
       report.problems.push_back(absl::StrCat("property ", Quoted(id), " is not defined"));
-      continue;
-    }
-    if (absl::Status s = CheckValue(property->spec(), value, absl::StrCat("property '", id, "'"));
-        !s.ok()) {
+      refused.push_back(id);
+    } else if (absl::Status s = CheckValue(property->spec(), value, "property", id); !s.ok()) {
       report.problems.emplace_back(s.message());
-      continue;
+      refused.push_back(id);
     }
-    (*report.values.mutable_fields())[id] = value;
   }
+  for (const std::string& id : refused) params.mutable_fields()->erase(id);
+  report.values = std::move(params);
   return report;
 }
 
@@ -261,7 +284,7 @@ absl::StatusOr<Struct> CheckEvent(const ThingModel& model, absl::string_view eve
       return Invalid(absl::StrCat("event '", event_id, "' has no field ", Quoted(id)));
     }
     const Value plain = Unwrapped(value);
-    if (absl::Status s = CheckValue(field->spec(), plain, absl::StrCat("field '", id, "'")); !s.ok()) {
+    if (absl::Status s = CheckValue(field->spec(), plain, "field", id); !s.ok()) {
       return s;
     }
     (*out.mutable_fields())[id] = plain;
@@ -281,8 +304,7 @@ DeviceAnswer AnswerFromReply(const ThingModel& model, const Command& command, co
       for (const std::string& id : command.properties) {
         auto it = data.find(id);
         if (it == data.end()) return DeviceError(absl::StrCat("device did not return '", id, "'"));
-        if (absl::Status s = CheckValue(model.FindProperty(id)->spec(), it->second,
-                                        absl::StrCat("property '", id, "'"));
+        if (absl::Status s = CheckValue(model.FindProperty(id)->spec(), it->second, "property", id);
             !s.ok()) {
           return DeviceError(absl::StrCat("device answered an invalid value: ", s.message()));
         }
@@ -294,8 +316,7 @@ DeviceAnswer AnswerFromReply(const ThingModel& model, const Command& command, co
       for (const auto& [id, written] : command.values.fields()) {
         auto it = data.find(id);
         const Value& value = it == data.end() ? written : it->second;
-        if (absl::Status s = CheckValue(model.FindProperty(id)->spec(), value,
-                                        absl::StrCat("property '", id, "'"));
+        if (absl::Status s = CheckValue(model.FindProperty(id)->spec(), value, "property", id);
             !s.ok()) {
           return DeviceError(absl::StrCat("device answered an invalid value: ", s.message()));
         }
@@ -312,7 +333,7 @@ DeviceAnswer AnswerFromReply(const ThingModel& model, const Command& command, co
         if (output == nullptr) {
           return DeviceError(absl::StrCat("device answered an undefined output ", Quoted(id)));
         }
-        if (absl::Status s = CheckValue(output->spec(), value, absl::StrCat("output '", id, "'"));
+        if (absl::Status s = CheckValue(output->spec(), value, "output", id);
             !s.ok()) {
           return DeviceError(absl::StrCat("device answered an invalid output: ", s.message()));
         }

@@ -29,15 +29,18 @@ enum class TopicKind {
   kOther,         // under /sys/ but nothing a device sends (post_reply acks ...)
 };
 
+// Views into the topic it was parsed from.
 struct DeviceTopic {
-  std::string product_key;
-  std::string device_key;
+  absl::string_view product_key;
+  absl::string_view device_key;
+  absl::string_view device_path;  // "{productKey}/{deviceKey}"
   TopicKind kind = TopicKind::kOther;
   // kEventPost: the event id. kReply: "property/get", "property/set" or the function id.
-  std::string name;
+  absl::string_view name;
 };
 
-// Splits a topic under /sys/; nullopt for anything else.
+// Splits a topic under /sys/; nullopt for anything else. No allocation: this runs for
+// every message a broker delivers.
 std::optional<DeviceTopic> ParseTopic(absl::string_view topic);
 
 // The topic filters one product needs on the broker.
@@ -73,13 +76,13 @@ enum class DeviceStatus { kOnline, kOffline };
 // "online"/"offline", bare or as {"status": "..."}.
 absl::StatusOr<DeviceStatus> DecodeStatus(absl::string_view payload);
 
-// A property report checked against the model: the valid values, and a problem for each
-// value left out (undefined property, wrong type or range).
+// A property report checked against the model: the valid values (moved out of `params`),
+// and a problem for each value left out (undefined property, wrong type or range).
 struct CheckedReport {
   google::protobuf::Struct values;
   std::vector<std::string> problems;
 };
-CheckedReport CheckReport(const ThingModel& model, const google::protobuf::Struct& params);
+CheckedReport CheckReport(const ThingModel& model, google::protobuf::Struct params);
 
 // An event's fields checked against its definition (params may also wrap them in
 // {"value": {...}}). Errors name the problem.

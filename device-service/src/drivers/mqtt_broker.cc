@@ -63,6 +63,9 @@ class MosquittoConnection final : public BrokerConnection {
     mosq_ = mosquitto_new(settings_.client_id.c_str(), /*clean_session=*/true, this);
     if (mosq_ == nullptr) return absl::InternalError("mqtt: cannot create a client");
     mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    // Requests are small packets written back to back; Nagle's algorithm with the broker's
+    // delayed ACK would hold each for tens of milliseconds.
+    mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_threaded_set(mosq_, true);
     mosquitto_max_inflight_messages_set(mosq_, 1000);
     if (!settings_.username.empty()) {
@@ -292,7 +295,7 @@ class MosquittoConnection final : public BrokerConnection {
     if (parsed->kind == alink::TopicKind::kOwnRequest || parsed->kind == alink::TopicKind::kOther) {
       return metrics_.CountMessage(Direction::kIn, Kind::kOwn);  // Our own requests and acks echo back.
     }
-    auto found = devices_.find(absl::StrCat(parsed->product_key, "/", parsed->device_key));
+    auto found = devices_.find(parsed->device_path);
     if (found == devices_.end()) return metrics_.CountInvalid(Invalid::kUnknownDevice);
     MqttDevice& device = *found->second;
     if (payload.size() > alink::kMaxPayloadBytes) {
@@ -348,7 +351,7 @@ class MosquittoConnection final : public BrokerConnection {
 
   // A property report (`event_id` empty) or an event.
   void OnPost(MqttDevice& device, absl::string_view topic, absl::string_view payload,
-              const std::string& event_id) {
+              absl::string_view event_id) {
     metrics_.CountMessage(Direction::kIn, event_id.empty() ? Kind::kReport : Kind::kEvent);
     absl::StatusOr<alink::Post> post = alink::DecodePost(payload);
     if (!post.ok()) return Drop(device, Invalid::kJson, post.status().message());
@@ -361,7 +364,7 @@ class MosquittoConnection final : public BrokerConnection {
       }
     }
     if (event_id.empty()) {
-      alink::CheckedReport report = alink::CheckReport(*device.model, post->params);
+      alink::CheckedReport report = alink::CheckReport(*device.model, std::move(post->params));
       if (!report.problems.empty()) Drop(device, Invalid::kModel, report.problems.front());
       if (!report.values.fields().empty()) {
         listener_->OnPropertyReport(device.index, std::move(report.values));
@@ -371,7 +374,7 @@ class MosquittoConnection final : public BrokerConnection {
     absl::StatusOr<google::protobuf::Struct> fields =
         alink::CheckEvent(*device.model, event_id, post->params);
     if (!fields.ok()) return Drop(device, Invalid::kModel, fields.status().message());
-    listener_->OnEvent(device.index, event_id, *std::move(fields));
+    listener_->OnEvent(device.index, std::string(event_id), *std::move(fields));
   }
 
   void Drop(const MqttDevice& device, Invalid reason, absl::string_view problem) {
