@@ -39,6 +39,16 @@ absl::StatusOr<json::object> ParseObject(absl::string_view payload, json::storag
   return std::move(value.get_object());
 }
 
+// Parses `payload` into a buffer on this stack frame and hands the object to `decode`.
+template <typename T, typename Decode>
+absl::StatusOr<T> DecodeObject(absl::string_view payload, Decode decode) {
+  unsigned char buffer[kParseBufferBytes];
+  json::monotonic_resource storage(buffer, sizeof(buffer));
+  absl::StatusOr<json::object> object = ParseObject(payload, &storage);
+  if (!object.ok()) return object.status();
+  return decode(*object);
+}
+
 // The request id: Alink sends a string; a number is accepted and read as its text.
 std::string IdOf(const json::object& object) {
   const json::value* id = object.if_contains("id");
@@ -179,46 +189,44 @@ std::string EncodeRequest(const Command& command) {
 }
 
 absl::StatusOr<Reply> DecodeReply(absl::string_view payload) {
-  unsigned char buffer[kParseBufferBytes];
-  json::monotonic_resource storage(buffer, sizeof(buffer));
-  absl::StatusOr<json::object> object = ParseObject(payload, &storage);
-  if (!object.ok()) return object.status();
-  Reply reply;
-  reply.id = IdOf(*object);
-  if (reply.id.empty()) return Invalid("reply without an id");
-  const json::value* code = object->if_contains("code");
-  if (code == nullptr || !(code->is_int64() || code->is_uint64())) {
-    return Invalid("reply without a numeric code");
-  }
-  reply.code = code->is_int64() ? static_cast<int>(code->get_int64()) : 0;
-  if (const json::value* message = object->if_contains("message"); message && message->is_string()) {
-    reply.message = std::string(message->get_string());
-  }
-  if (const json::value* data = object->if_contains("data"); data && !data->is_null()) {
-    if (!data->is_object()) return Invalid("reply data must be an object");
-    reply.data = UnwrappedStruct(data->get_object());
-  }
-  return reply;
+  return DecodeObject<Reply>(payload, [](const json::object& object) -> absl::StatusOr<Reply> {
+    Reply reply;
+    reply.id = IdOf(object);
+    if (reply.id.empty()) return Invalid("reply without an id");
+    const json::value* code = object.if_contains("code");
+    if (code == nullptr || !(code->is_int64() || code->is_uint64())) {
+      return Invalid("reply without a numeric code");
+    }
+    reply.code = code->is_int64() ? static_cast<int>(code->get_int64()) : 0;
+    if (const json::value* message = object.if_contains("message");
+        message && message->is_string()) {
+      reply.message = std::string(message->get_string());
+    }
+    if (const json::value* data = object.if_contains("data"); data && !data->is_null()) {
+      if (!data->is_object()) return Invalid("reply data must be an object");
+      reply.data = UnwrappedStruct(data->get_object());
+    }
+    return reply;
+  });
 }
 
 absl::StatusOr<Post> DecodePost(absl::string_view payload) {
-  unsigned char buffer[kParseBufferBytes];
-  json::monotonic_resource storage(buffer, sizeof(buffer));
-  absl::StatusOr<json::object> object = ParseObject(payload, &storage);
-  if (!object.ok()) return object.status();
-  Post post;
-  post.id = IdOf(*object);
-  if (const json::value* sys = object->if_contains("sys"); sys && sys->is_object()) {
-    const json::value* ack = sys->get_object().if_contains("ack");
-    post.ack = ack != nullptr && ack->is_int64() && ack->get_int64() == 1;
-  }
-  if (const json::value* method = object->if_contains("method"); method && method->is_string()) {
-    post.method = std::string(method->get_string());
-  }
-  const json::value* params = object->if_contains("params");
-  if (params == nullptr || !params->is_object()) return Invalid("params must be an object");
-  post.params = UnwrappedStruct(params->get_object());
-  return post;
+  return DecodeObject<Post>(payload, [](const json::object& object) -> absl::StatusOr<Post> {
+    Post post;
+    post.id = IdOf(object);
+    if (const json::value* sys = object.if_contains("sys"); sys && sys->is_object()) {
+      const json::value* ack = sys->get_object().if_contains("ack");
+      post.ack = ack != nullptr && ack->is_int64() && ack->get_int64() == 1;
+    }
+    if (const json::value* method = object.if_contains("method");
+        method && method->is_string()) {
+      post.method = std::string(method->get_string());
+    }
+    const json::value* params = object.if_contains("params");
+    if (params == nullptr || !params->is_object()) return Invalid("params must be an object");
+    post.params = UnwrappedStruct(params->get_object());
+    return post;
+  });
 }
 
 std::string EncodePostAck(const Post& post) {
