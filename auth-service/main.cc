@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
 
   nb::GrpcServerOptions grpc_options;
   grpc_options.port = absl::GetFlag(FLAGS_grpc_port);
-  if (absl::Status s = runtime->StartGrpc(
-          grpc_options, {&(*auth)->auth_service(), &(*auth)->admin_service()});
+  if (absl::Status s =
+          runtime->StartGrpc(grpc_options, {&(*auth)->auth_service(), &(*auth)->admin_service()});
       !s.ok()) {
     return runtime->Fail(s);
   }

@@ -36,8 +36,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", address,
-                                               " (is the port in use?)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve gRPC on ", address, " (is the port in use?)"));
   }
   auto result = std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), selected_port));
   result->SetServing(true);

@@ -164,7 +164,8 @@ google::protobuf::Value ToProtoValue(const boost::json::value& value) {
 
 google::protobuf::Struct ToProtoStruct(const boost::json::object& object) {
   google::protobuf::Struct out;
-  for (const auto& [key, item] : object) (*out.mutable_fields())[std::string(key)] = ToProtoValue(item);
+  for (const auto& [key, item] : object)
+    (*out.mutable_fields())[std::string(key)] = ToProtoValue(item);
   return out;
 }
 

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <utility>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "boost/json/object.hpp"
 #include "boost/json/value.hpp"
 

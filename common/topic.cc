@@ -35,15 +35,14 @@ absl::StatusOr<TopicPattern> TopicPattern::Parse(absl::string_view pattern) {
     }
     if (segments[i] != "*" && segments[i] != "**" && absl::StrContains(segments[i], '*')) {
       return ErrorStatus(ErrorCode::PARAMETER_ERROR,
-                         absl::StrCat("topic \"", pattern,
-                                      "\": * and ** must be whole segments"));
+                         absl::StrCat("topic \"", pattern, "\": * and ** must be whole segments"));
     }
   }
   if (segments[1] == "**" || segments[2] == "**") {
     // "/device/**" would be every event of every product; spell it /device/*/*/**.
-    return ErrorStatus(ErrorCode::PARAMETER_ERROR,
-                       absl::StrCat("topic \"", pattern,
-                                    "\": product and device segments take * not **"));
+    return ErrorStatus(
+        ErrorCode::PARAMETER_ERROR,
+        absl::StrCat("topic \"", pattern, "\": product and device segments take * not **"));
   }
   TopicPattern result;
   result.text_ = std::string(pattern);

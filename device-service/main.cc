@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_max_devices_per_command) < 1 ||
       absl::GetFlag(FLAGS_default_timeout_ms) < 100 ||
-      absl::GetFlag(FLAGS_default_timeout_ms) > 60000 || absl::GetFlag(FLAGS_subscriber_queue) < 1) {
+      absl::GetFlag(FLAGS_default_timeout_ms) > 60000 ||
+      absl::GetFlag(FLAGS_subscriber_queue) < 1) {
     return runtime->Fail(absl::InvalidArgumentError(
         "--max_devices_per_command and --subscriber_queue must be positive, "
         "--default_timeout_ms 100..60000"));

@@ -54,7 +54,8 @@ absl::StatusOr<int64_t> ParseDurationSeconds(const std::string& text) {
     case 'd':
       return count * 86400;
     default:
-      return absl::InvalidArgumentError(absl::StrCat("bad duration unit in '", text, "' (s, m, h, d)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad duration unit in '", text, "' (s, m, h, d)"));
   }
 }
 

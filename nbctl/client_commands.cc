@@ -72,7 +72,8 @@ absl::StatusOr<pb::Permissions> ParsePermissions(const Arguments& arguments) {
     return permissions;
   }
   const std::optional<std::string> products = arguments.Get("products");
-  if (!products) return absl::InvalidArgumentError("name the products: --products P1,P2 or --all-products");
+  if (!products)
+    return absl::InvalidArgumentError("name the products: --products P1,P2 or --all-products");
   const std::vector<std::string> devices =
       absl::StrSplit(arguments.Get("devices").value_or(""), ',', absl::SkipEmpty());
   for (absl::string_view product : absl::StrSplit(*products, ',', absl::SkipEmpty())) {
@@ -86,14 +87,16 @@ absl::StatusOr<pb::Permissions> ParsePermissions(const Arguments& arguments) {
 std::string Describe(const pb::Permissions& permissions) {
   std::vector<std::string> operations;
   for (int operation : permissions.operations()) {
-    operations.push_back(absl::AsciiStrToLower(pb::Operation_Name(static_cast<pb::Operation>(operation))));
+    operations.push_back(
+        absl::AsciiStrToLower(pb::Operation_Name(static_cast<pb::Operation>(operation))));
   }
   std::vector<std::string> scope;
   if (permissions.all_products()) scope.push_back("all products");
   for (const auto& grant : permissions.products()) {
-    scope.push_back(grant.device_keys().empty()
-                        ? grant.product_key()
-                        : absl::StrCat(grant.product_key(), "[", absl::StrJoin(grant.device_keys(), ","), "]"));
+    scope.push_back(
+        grant.device_keys().empty()
+            ? grant.product_key()
+            : absl::StrCat(grant.product_key(), "[", absl::StrJoin(grant.device_keys(), ","), "]"));
   }
   return absl::StrCat(absl::StrJoin(operations, ","), " on ",
                       scope.empty() ? "nothing" : absl::StrJoin(scope, " "));
@@ -113,9 +116,10 @@ int Fail(std::ostream& err, const std::string& message) {
 }
 
 int Fail(std::ostream& err, const grpc::Status& status) {
-  return Fail(err, absl::StrCat(status.error_message(), " (", status.error_code() == grpc::StatusCode::UNAVAILABLE
-                                                              ? "auth-service unreachable"
-                                                              : "gRPC code " + std::to_string(status.error_code()),
+  return Fail(err, absl::StrCat(status.error_message(), " (",
+                                status.error_code() == grpc::StatusCode::UNAVAILABLE
+                                    ? "auth-service unreachable"
+                                    : "gRPC code " + std::to_string(status.error_code()),
                                 ")"));
 }
 
@@ -159,7 +163,8 @@ int RunClientCommand(const Arguments& arguments, std::ostream& out, std::ostream
     if (!permissions.ok()) return Fail(err, std::string(permissions.status().message()));
     *request.mutable_permissions() = *permissions;
     if (arguments.Has("expires-in")) {
-      if (absl::Status s = expiry(*request.mutable_expires_at()); !s.ok()) return Fail(err, std::string(s.message()));
+      if (absl::Status s = expiry(*request.mutable_expires_at()); !s.ok())
+        return Fail(err, std::string(s.message()));
     }
     pb::CreateClientResponse response;
     const grpc::Status status = stub->CreateClient(context().get(), request, &response);
@@ -235,7 +240,8 @@ int RunClientCommand(const Arguments& arguments, std::ostream& out, std::ostream
       request.add_update_mask("permissions");
     }
     if (arguments.Has("expires-in")) {
-      if (absl::Status s = expiry(*request.mutable_expires_at()); !s.ok()) return Fail(err, std::string(s.message()));
+      if (absl::Status s = expiry(*request.mutable_expires_at()); !s.ok())
+        return Fail(err, std::string(s.message()));
       request.add_update_mask("expires_at");
     }
     pb::Client client;

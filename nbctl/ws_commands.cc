@@ -78,7 +78,8 @@ absl::StatusOr<json::object> BuildSubFrame(const Arguments& arguments) {
   if (std::optional<std::string> read = arguments.Get("read")) {
     parameter["messageType"] = "READ_PROPERTY";
     json::array properties;
-    for (absl::string_view id : absl::StrSplit(*read, ',', absl::SkipEmpty())) properties.emplace_back(std::string(id));
+    for (absl::string_view id : absl::StrSplit(*read, ',', absl::SkipEmpty()))
+      properties.emplace_back(std::string(id));
     parameter["properties"] = std::move(properties);
   } else if (std::optional<std::string> write = arguments.Get("write")) {
     absl::StatusOr<json::object> values = ParsePairs(*write);
@@ -96,7 +97,8 @@ absl::StatusOr<json::object> BuildSubFrame(const Arguments& arguments) {
   if (arguments.Has("async")) headers["async"] = true;
   if (std::optional<std::string> timeout = arguments.Get("timeout")) {
     int ms;
-    if (!absl::SimpleAtoi(*timeout, &ms)) return absl::InvalidArgumentError("--timeout takes milliseconds");
+    if (!absl::SimpleAtoi(*timeout, &ms))
+      return absl::InvalidArgumentError("--timeout takes milliseconds");
     headers["timeout"] = ms;
   }
   if (!headers.empty()) parameter["headers"] = std::move(headers);
@@ -112,7 +114,8 @@ std::string Describe(const json::object& frame) {
     std::string line = absl::StrCat(prefix, Field(frame, "topic"));
     if (frame.contains("async")) absl::StrAppend(&line, "  (async: accepted)");
     absl::StrAppend(&line, "  ", Field(frame, "payload"));
-    if (frame.contains("code")) absl::StrAppend(&line, "  ", Field(frame, "code"), ": ", Field(frame, "message"));
+    if (frame.contains("code"))
+      absl::StrAppend(&line, "  ", Field(frame, "code"), ": ", Field(frame, "message"));
     return line;
   }
   if (type == "error") {
@@ -126,7 +129,8 @@ std::string Describe(const json::object& frame) {
   return Serialize(frame);
 }
 
-int RunWsCommand(const Arguments& arguments, std::istream& in, std::ostream& out, std::ostream& err) {
+int RunWsCommand(const Arguments& arguments, std::istream& in, std::ostream& out,
+                 std::ostream& err) {
   const char* env_token = std::getenv("NB_TOKEN");
   const std::string token = arguments.Get("token").value_or(env_token ? env_token : "");
   if (token.empty()) {
@@ -204,7 +208,8 @@ int RunWsCommand(const Arguments& arguments, std::istream& in, std::ostream& out
   if (sub) {
     send(json::serialize(*sub));
   } else {
-    auto work = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(io.get_executor());
+    auto work = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(
+        io.get_executor());
     std::thread([&io, &in, &send, &close_when_sent, &write_next, work] {
       std::string line;
       while (std::getline(in, line)) {

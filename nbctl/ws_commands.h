@@ -12,7 +12,8 @@
 namespace nb::nbctl {
 
 // `nbctl ws ...`: a WebSocket client for people. Returns the exit code.
-int RunWsCommand(const Arguments& arguments, std::istream& in, std::ostream& out, std::ostream& err);
+int RunWsCommand(const Arguments& arguments, std::istream& in, std::ostream& out,
+                 std::ostream& err);
 
 // Builds the sub frame of `nbctl ws sub TOPIC [--read ..|--write ..|--invoke ..]`.
 absl::StatusOr<boost::json::object> BuildSubFrame(const Arguments& arguments);

@@ -101,8 +101,8 @@ int main(int argc, char** argv) {
   nb::frontend::DeviceClient devices(absl::GetFlag(FLAGS_device_service),
                                      absl::GetFlag(FLAGS_device_channels));
   nb::frontend::AuthClient auth(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_auth_service), grpc::InsecureChannelCredentials()), io,
-      metrics, std::chrono::milliseconds(absl::GetFlag(FLAGS_auth_cache_ms)),
+      grpc::CreateChannel(absl::GetFlag(FLAGS_auth_service), grpc::InsecureChannelCredentials()),
+      io, metrics, std::chrono::milliseconds(absl::GetFlag(FLAGS_auth_cache_ms)),
       std::chrono::milliseconds(absl::GetFlag(FLAGS_auth_timeout_ms)));
   context.devices = &devices;
   context.auth = &auth;

@@ -14,7 +14,8 @@ AuthMetrics::AuthMetrics(prometheus::Registry& registry) {
                           .Register(registry);
   for (int status = pb::TokenStatus_MIN + 1; status <= pb::TokenStatus_MAX; ++status) {
     validations_[status] = &validations.Add(
-        {{"result", absl::AsciiStrToLower(pb::TokenStatus_Name(static_cast<pb::TokenStatus>(status)))}});
+        {{"result",
+          absl::AsciiStrToLower(pb::TokenStatus_Name(static_cast<pb::TokenStatus>(status)))}});
   }
   validation_latency_ = &prometheus::BuildHistogram()
                              .Name(MetricName("auth", "validation_latency", "seconds"))
@@ -26,8 +27,8 @@ AuthMetrics::AuthMetrics(prometheus::Registry& registry) {
                       .Help("Stored clients by state.")
                       .Register(registry);
   for (int state = pb::ClientState_MIN + 1; state <= pb::ClientState_MAX; ++state) {
-    clients_[state] = &clients.Add(
-        {{"state", absl::AsciiStrToLower(pb::ClientState_Name(static_cast<pb::ClientState>(state)))}});
+    clients_[state] = &clients.Add({{"state", absl::AsciiStrToLower(pb::ClientState_Name(
+                                                  static_cast<pb::ClientState>(state)))}});
   }
   auto& admin = prometheus::BuildCounter()
                     .Name(MetricName("auth", "admin_operations", "", true))

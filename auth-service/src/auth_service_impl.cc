@@ -20,7 +20,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ValidateToken(grpc::CallbackServerCon
 // under the lock, StartWrite/Finish called after it (see device-service's streams).
 class WatchStream {
  public:
-  explicit WatchStream(grpc::ServerWriteReactor<pb::RevocationEvent>* reactor) : reactor_(reactor) {}
+  explicit WatchStream(grpc::ServerWriteReactor<pb::RevocationEvent>* reactor)
+      : reactor_(reactor) {}
 
   void Attach(std::shared_ptr<RevocationWatcher> watcher) { watcher_ = std::move(watcher); }
   const std::shared_ptr<RevocationWatcher>& watcher() const { return watcher_; }
@@ -32,8 +33,8 @@ class WatchStream {
     bool finish = false;
     if (end_ != grpc::StatusCode::OK) {
       finish = true;
-      status = grpc::Status(end_, end_ == grpc::StatusCode::CANCELLED ? "cancelled"
-                                                                       : "auth-service is stopping");
+      status = grpc::Status(
+          end_, end_ == grpc::StatusCode::CANCELLED ? "cancelled" : "auth-service is stopping");
     } else if (watcher_->overflowed()) {
       finish = true;
       status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "watcher fell too far behind");
@@ -184,7 +185,8 @@ grpc::ServerUnaryReactor* ClientAdminImpl::Run(grpc::CallbackServerContext* cont
     const absl::Status status = result.status();
     metrics_.CountAdmin(operation, ResultName(status));
     if (status.code() == absl::StatusCode::kInternal) {
-      log::Error("client admin failed", {{"operation", operation}, {"error", std::string(status.message())}});
+      log::Error("client admin failed",
+                 {{"operation", operation}, {"error", std::string(status.message())}});
     }
     reactor->Finish(ToGrpcStatus(status));
   });
@@ -218,23 +220,26 @@ grpc::ServerUnaryReactor* ClientAdminImpl::UpdateClient(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* ClientAdminImpl::RevokeClient(grpc::CallbackServerContext* context,
                                                         const pb::RevokeClientRequest* request,
                                                         pb::Client* response) {
-  return Run(context, "revoke", response, [this, request] { return directory_.Revoke(request->id()); });
+  return Run(context, "revoke", response,
+             [this, request] { return directory_.Revoke(request->id()); });
 }
 
 grpc::ServerUnaryReactor* ClientAdminImpl::RotateToken(grpc::CallbackServerContext* context,
                                                        const pb::RotateTokenRequest* request,
                                                        pb::RotateTokenResponse* response) {
-  return Run(context, "rotate", response, [this, request] { return directory_.Rotate(request->id()); });
+  return Run(context, "rotate", response,
+             [this, request] { return directory_.Rotate(request->id()); });
 }
 
 grpc::ServerUnaryReactor* ClientAdminImpl::DeleteClient(grpc::CallbackServerContext* context,
                                                         const pb::DeleteClientRequest* request,
                                                         pb::DeleteClientResponse* response) {
-  return Run(context, "delete", response, [this, request]() -> absl::StatusOr<pb::DeleteClientResponse> {
-    absl::Status status = directory_.Delete(request->id());
-    if (!status.ok()) return status;
-    return pb::DeleteClientResponse();
-  });
+  return Run(context, "delete", response,
+             [this, request]() -> absl::StatusOr<pb::DeleteClientResponse> {
+               absl::Status status = directory_.Delete(request->id());
+               if (!status.ok()) return status;
+               return pb::DeleteClientResponse();
+             });
 }
 
 }  // namespace nb::auth

@@ -1,12 +1,12 @@
 #ifndef NORTHBOUND_AUTH_SERVICE_AUTH_SERVICE_IMPL_H_
 #define NORTHBOUND_AUTH_SERVICE_AUTH_SERVICE_IMPL_H_
 
-#include "absl/base/thread_annotations.h"
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include <mutex>
+#include "absl/base/thread_annotations.h"
 #include "auth-service/src/auth_metrics.h"
 #include "auth-service/src/client_directory.h"
 #include "auth-service/src/revocation_feed.h"

@@ -1,15 +1,15 @@
 #ifndef NORTHBOUND_AUTH_SERVICE_CLIENT_DIRECTORY_H_
 #define NORTHBOUND_AUTH_SERVICE_CLIENT_DIRECTORY_H_
 
-#include "absl/base/thread_annotations.h"
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include <mutex>
 #include "auth-service/src/auth_metrics.h"
 #include "auth-service/src/client_store.h"
 #include "auth-service/src/revocation_feed.h"
@@ -55,7 +55,8 @@ class ClientDirectory {
   absl::flat_hash_set<std::string> expired_announced_;
 
   mutable std::mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<const ClientRecord>> by_hash_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<const ClientRecord>> by_hash_
+      ABSL_GUARDED_BY(mu_);
 };
 
 // The state shown to operators, derived from the record and the time.

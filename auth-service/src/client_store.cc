@@ -92,7 +92,8 @@ ClientStore::~ClientStore() { sqlite3_close(db_); }
 absl::Status ClientStore::Exec(const char* sql) {
   char* error = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    absl::Status status = absl::InternalError(absl::StrCat("database error: ", error ? error : "?"));
+    absl::Status status =
+        absl::InternalError(absl::StrCat("database error: ", error ? error : "?"));
     sqlite3_free(error);
     return status;
   }
@@ -102,7 +103,8 @@ absl::Status ClientStore::Exec(const char* sql) {
 absl::Status ClientStore::Migrate(int target_version) {
   {
     Statement statement(db_, "PRAGMA user_version");
-    if (sqlite3_step(statement.get()) == SQLITE_ROW) version_ = sqlite3_column_int(statement.get(), 0);
+    if (sqlite3_step(statement.get()) == SQLITE_ROW)
+      version_ = sqlite3_column_int(statement.get(), 0);
   }
   constexpr int kKnown = static_cast<int>(std::size(kMigrations));
   if (version_ > kKnown) {
@@ -133,7 +135,8 @@ absl::Status ClientStore::Write(const char* sql, const ClientRecord& record) {
   sqlite3_bind_int(s, 4, record.revoked ? 1 : 0);
   sqlite3_bind_text(s, 5, record.token_hash.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(s, 6, record.token_hint.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_blob(s, 7, permissions.data(), static_cast<int>(permissions.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(s, 7, permissions.data(), static_cast<int>(permissions.size()),
+                    SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 8, record.created_ms);
   sqlite3_bind_int64(s, 9, record.updated_ms);
   sqlite3_bind_int64(s, 10, record.expires_ms);

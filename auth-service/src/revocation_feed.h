@@ -1,13 +1,13 @@
 #ifndef NORTHBOUND_AUTH_SERVICE_REVOCATION_FEED_H_
 #define NORTHBOUND_AUTH_SERVICE_REVOCATION_FEED_H_
 
-#include "absl/base/thread_annotations.h"
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
-#include <mutex>
+#include "absl/base/thread_annotations.h"
 #include "northbound/auth/v1/auth.pb.h"
 
 namespace nb::auth {

@@ -4,10 +4,10 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include <mutex>
 
 namespace nb::auth {
 

@@ -44,7 +44,9 @@ std::string HashToken(absl::string_view token) {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
 }
 
-std::string GenerateClientId() { return absl::StrCat("c_", absl::BytesToHexString(RandomBytes(8))); }
+std::string GenerateClientId() {
+  return absl::StrCat("c_", absl::BytesToHexString(RandomBytes(8)));
+}
 
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;

@@ -103,7 +103,10 @@ class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
 
 SendOperation::SendOperation(ReplyFn on_reply, DoneFn on_done, DeviceMetrics& metrics,
                              pb::MessageType type)
-    : on_reply_(std::move(on_reply)), on_done_(std::move(on_done)), metrics_(metrics), type_(type) {}
+    : on_reply_(std::move(on_reply)),
+      on_done_(std::move(on_done)),
+      metrics_(metrics),
+      type_(type) {}
 
 void SendOperation::Track(const std::shared_ptr<PendingCommand>& pending) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -209,10 +212,10 @@ absl::StatusOr<CommandDispatcher::Plan> CommandDispatcher::Check(
   if (request.all_devices()) {
     plan.devices = registry_.DevicesOf(request.product_key());
     if (plan.devices.size() > options_.max_devices) {
-      return ErrorStatus(ErrorCode::PARAMETER_ERROR,
-                         absl::StrCat("product has ", plan.devices.size(),
-                                      " devices, more than the limit of ", options_.max_devices,
-                                      " per command"));
+      return ErrorStatus(
+          ErrorCode::PARAMETER_ERROR,
+          absl::StrCat("product has ", plan.devices.size(), " devices, more than the limit of ",
+                       options_.max_devices, " per command"));
     }
     return plan;
   }
@@ -224,9 +227,9 @@ absl::StatusOr<CommandDispatcher::Plan> CommandDispatcher::Check(
     if (key.empty()) return ErrorStatus(ErrorCode::PARAMETER_ERROR, "empty device key");
     if (!seen.insert(key).second) continue;
     if (seen.size() > options_.max_devices) {
-      return ErrorStatus(ErrorCode::PARAMETER_ERROR,
-                         absl::StrCat("more than ", options_.max_devices,
-                                      " devices in one command"));
+      return ErrorStatus(
+          ErrorCode::PARAMETER_ERROR,
+          absl::StrCat("more than ", options_.max_devices, " devices in one command"));
     }
     if (DeviceEntry* device = registry_.FindDevice(request.product_key(), key)) {
       plan.devices.push_back(device);
@@ -253,10 +256,11 @@ absl::StatusOr<std::shared_ptr<SendOperation>> CommandDispatcher::Start(
   }
   for (const std::string& key : plan->unknown_devices) {
     metrics_.CountCommand(request.message_type(), ErrorCode::DEVICE_NOT_FOUND, 0);
-    operation->SettleImmediately(ErrorReply(
-        key, "", ErrorStatus(ErrorCode::DEVICE_NOT_FOUND,
-                             absl::StrCat("device ", Quoted(key), " does not exist in product '",
-                                          request.product_key(), "'"))));
+    operation->SettleImmediately(
+        ErrorReply(key, "",
+                   ErrorStatus(ErrorCode::DEVICE_NOT_FOUND,
+                               absl::StrCat("device ", Quoted(key), " does not exist in product '",
+                                            request.product_key(), "'"))));
   }
   for (DeviceEntry* device : plan->devices) {
     Dispatch(operation, *device, plan->command, request.async(), plan->timeout_ms);

@@ -1,15 +1,15 @@
 #ifndef NORTHBOUND_DEVICE_SERVICE_COMMAND_DISPATCHER_H_
 #define NORTHBOUND_DEVICE_SERVICE_COMMAND_DISPATCHER_H_
 
-#include "absl/base/thread_annotations.h"
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include <mutex>
 #include "boost/asio/io_context.hpp"
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/device_registry.h"
@@ -34,8 +34,7 @@ class SendOperation : public std::enable_shared_from_this<SendOperation> {
   using ReplyFn = std::function<void(pb::SendReply)>;
   using DoneFn = std::function<void()>;
 
-  SendOperation(ReplyFn on_reply, DoneFn on_done, DeviceMetrics& metrics,
-                pb::MessageType type);
+  SendOperation(ReplyFn on_reply, DoneFn on_done, DeviceMetrics& metrics, pb::MessageType type);
 
   // Stops every outstanding wait at once; no reply starts after Cancel returns. Safe from
   // any thread, more than once.

@@ -13,17 +13,20 @@ DeviceMetrics::DeviceMetrics(prometheus::Registry& registry,
                      .Name(MetricName("device", "devices_online"))
                      .Help("Devices connected, by product.")
                      .Register(registry);
-  for (const std::string& product : product_keys) online_[product] = &online.Add({{"product", product}});
+  for (const std::string& product : product_keys)
+    online_[product] = &online.Add({{"product", product}});
 
   auto& commands = prometheus::BuildCounter()
                        .Name(MetricName("device", "commands", "", true))
-                       .Help("Per-device commands finished, by message type and result code "
-                             "(OK or a protocol error code).")
+                       .Help(
+                           "Per-device commands finished, by message type and result code "
+                           "(OK or a protocol error code).")
                        .Register(registry);
   auto& latency = prometheus::BuildHistogram()
                       .Name(MetricName("device", "command_latency", "seconds"))
-                      .Help("Time from dispatch to the device's answer (or failure), by message "
-                            "type.")
+                      .Help(
+                          "Time from dispatch to the device's answer (or failure), by message "
+                          "type.")
                       .Register(registry);
   for (int type = pb::MessageType_MIN; type <= pb::MessageType_MAX; ++type) {
     const std::string type_name =

@@ -1,7 +1,7 @@
 #include "device-service/src/device_runtime.h"
 
-#include "absl/strings/str_cat.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 
 namespace nb::device {
 
@@ -29,8 +29,8 @@ absl::StatusOr<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Create(
     DeviceEntry& entry = runtime->registry_->device(static_cast<DeviceIndex>(i));
     Driver*& driver = by_name[config.driver];
     if (driver == nullptr) {
-      absl::StatusOr<std::unique_ptr<Driver>> created = drivers.Find(config.driver)->Create(
-          context, fleet->driver_sections[config.driver].get());
+      absl::StatusOr<std::unique_ptr<Driver>> created =
+          drivers.Find(config.driver)->Create(context, fleet->driver_sections[config.driver].get());
       if (!created.ok()) return created.status();
       driver = created->get();
       runtime->drivers_.push_back(*std::move(created));
@@ -49,8 +49,9 @@ absl::StatusOr<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Create(
 DeviceRuntime::~DeviceRuntime() { Stop(); }
 
 absl::Status DeviceRuntime::Start() {
-  work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-      io_.get_executor());
+  work_ =
+      std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          io_.get_executor());
   for (int i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { io_.run(); });
   for (auto& driver : drivers_) {
     if (absl::Status s = driver->Start(registry_.get()); !s.ok()) return s;

@@ -1,8 +1,8 @@
 #include "device-service/src/device_service_impl.h"
 
-#include "absl/base/thread_annotations.h"
 #include <deque>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -180,8 +180,8 @@ class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
       writing_ = true;
       step = Step::kWrite;
     }
-    const grpc::Status status(end_, end_ == grpc::StatusCode::CANCELLED ? "cancelled"
-                                                                        : "device-service is stopping");
+    const grpc::Status status(
+        end_, end_ == grpc::StatusCode::CANCELLED ? "cancelled" : "device-service is stopping");
     lock.unlock();
     if (step == Step::kWrite) reactor_->StartWrite(&current_);
     if (step == Step::kFinish) reactor_->Finish(status);
@@ -226,7 +226,9 @@ namespace {
 class SubscribeReactor final : public grpc::ServerWriteReactor<pb::DeviceEvent> {
  public:
   SubscribeReactor(DeviceServiceImpl& service, EventBus& bus, DeviceMetrics& metrics)
-      : service_(service), bus_(bus), metrics_(metrics),
+      : service_(service),
+        bus_(bus),
+        metrics_(metrics),
         stream_(std::make_shared<SubscribeStream>(this)) {}
 
   const std::shared_ptr<SubscribeStream>& stream() const { return stream_; }
@@ -260,9 +262,12 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<pb::DeviceEvent> 
 }  // namespace
 
 DeviceServiceImpl::DeviceServiceImpl(DeviceRegistry& registry, CommandDispatcher& dispatcher,
-                                     EventBus& bus, DeviceMetrics& metrics,
-                                     ServiceOptions options)
-    : registry_(registry), dispatcher_(dispatcher), bus_(bus), metrics_(metrics), options_(options) {}
+                                     EventBus& bus, DeviceMetrics& metrics, ServiceOptions options)
+    : registry_(registry),
+      dispatcher_(dispatcher),
+      bus_(bus),
+      metrics_(metrics),
+      options_(options) {}
 
 DeviceServiceImpl::~DeviceServiceImpl() = default;
 
@@ -305,8 +310,8 @@ grpc::ServerWriteReactor<pb::DeviceEvent>* DeviceServiceImpl::Subscribe(
   // The bus wakes the stream from publishing threads; the weak pointer keeps a late wake
   // from touching a stream that is gone.
   std::weak_ptr<SubscribeStream> weak = reactor->stream();
-  auto subscription = std::make_shared<Subscription>(
-      *std::move(pattern), options_.subscriber_queue, [weak] {
+  auto subscription =
+      std::make_shared<Subscription>(*std::move(pattern), options_.subscriber_queue, [weak] {
         if (auto stream = weak.lock()) stream->Pump();
       });
   reactor->stream()->Attach(subscription);
@@ -324,7 +329,8 @@ grpc::ServerUnaryReactor* DeviceServiceImpl::ListProducts(grpc::CallbackServerCo
   for (const auto& model : registry_.products()) {
     pb::Product& product = *response->add_products();
     product = model->product();
-    product.set_device_count(static_cast<uint32_t>(registry_.DevicesOf(model->product_key()).size()));
+    product.set_device_count(
+        static_cast<uint32_t>(registry_.DevicesOf(model->product_key()).size()));
   }
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
@@ -344,7 +350,8 @@ grpc::ServerUnaryReactor* DeviceServiceImpl::GetProduct(grpc::CallbackServerCont
     return reactor;
   }
   *response = model->product();
-  response->set_device_count(static_cast<uint32_t>(registry_.DevicesOf(model->product_key()).size()));
+  response->set_device_count(
+      static_cast<uint32_t>(registry_.DevicesOf(model->product_key()).size()));
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

@@ -1,11 +1,11 @@
 #ifndef NORTHBOUND_DEVICE_SERVICE_DEVICE_SERVICE_IMPL_H_
 #define NORTHBOUND_DEVICE_SERVICE_DEVICE_SERVICE_IMPL_H_
 
-#include "absl/base/thread_annotations.h"
 #include <memory>
+#include <mutex>
 #include <vector>
 
-#include <mutex>
+#include "absl/base/thread_annotations.h"
 #include "device-service/src/command_dispatcher.h"
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/device_registry.h"
@@ -31,8 +31,8 @@ class DeviceServiceImpl final : public northbound::device::v1::DeviceService::Ca
 
   grpc::ServerWriteReactor<pb::SendReply>* Send(grpc::CallbackServerContext* context,
                                                 const pb::SendRequest* request) override;
-  grpc::ServerWriteReactor<pb::DeviceEvent>* Subscribe(grpc::CallbackServerContext* context,
-                                                       const pb::SubscribeRequest* request) override;
+  grpc::ServerWriteReactor<pb::DeviceEvent>* Subscribe(
+      grpc::CallbackServerContext* context, const pb::SubscribeRequest* request) override;
   grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* context,
                                          const pb::ListProductsRequest* request,
                                          pb::ListProductsResponse* response) override;

@@ -7,7 +7,9 @@
 namespace nb::device {
 
 Subscription::Subscription(TopicPattern pattern, size_t capacity, std::function<void()> wake)
-    : pattern_(std::move(pattern)), capacity_(std::max<size_t>(capacity, 1)), wake_(std::move(wake)) {}
+    : pattern_(std::move(pattern)),
+      capacity_(std::max<size_t>(capacity, 1)),
+      wake_(std::move(wake)) {}
 
 int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_view>& segments) {
   if (!pattern_.Matches(segments)) return 0;

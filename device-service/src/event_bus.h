@@ -5,10 +5,10 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include <mutex>
 #include "common/topic.h"
 #include "northbound/device/v1/device_service.pb.h"
 

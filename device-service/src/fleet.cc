@@ -42,10 +42,10 @@ class FleetParser {
   std::string OptionalString(const YAML::Node& map, absl::string_view field) const;
   // Walks a list whose entries are mappings with a unique "id", calling `parse` with the
   // entry, its id and how to name it in messages ("<kind> '<id>'").
-  absl::Status ForEachEntry(
-      const YAML::Node& list, absl::string_view list_name, absl::string_view kind,
-      const std::function<absl::Status(const YAML::Node&, const std::string&, const std::string&)>&
-          parse) const;
+  absl::Status ForEachEntry(const YAML::Node& list, absl::string_view list_name,
+                            absl::string_view kind,
+                            const std::function<absl::Status(const YAML::Node&, const std::string&,
+                                                             const std::string&)>& parse) const;
   std::string NameOr(const YAML::Node& entry, const std::string& id) const {
     const std::string name = OptionalString(entry, "name");
     return name.empty() ? id : name;
@@ -138,14 +138,15 @@ absl::Status FleetParser::ForEachEntry(
 absl::Status FleetParser::ParseParameters(
     const YAML::Node& list, absl::string_view what,
     google::protobuf::RepeatedPtrField<pb::ParameterDef>& out) const {
-  return ForEachEntry(list, what, what, [&](const YAML::Node& node, const std::string& id,
-                                            const std::string& entry_what) {
-    pb::ParameterDef& parameter = *out.Add();
-    parameter.set_id(id);
-    parameter.set_name(NameOr(node, id));
-    parameter.set_required(node["required"] && node["required"].as<bool>(false));
-    return ParseSpec(node, entry_what, *parameter.mutable_spec());
-  });
+  return ForEachEntry(
+      list, what, what,
+      [&](const YAML::Node& node, const std::string& id, const std::string& entry_what) {
+        pb::ParameterDef& parameter = *out.Add();
+        parameter.set_id(id);
+        parameter.set_name(NameOr(node, id));
+        parameter.set_required(node["required"] && node["required"].as<bool>(false));
+        return ParseSpec(node, entry_what, *parameter.mutable_spec());
+      });
 }
 
 absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& product) const {
@@ -193,14 +194,14 @@ absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& prod
                                *function.mutable_outputs());
       });
   if (!status.ok()) return status;
-  return ForEachEntry(
-      node["events"], "events", "event",
-      [&](const YAML::Node& entry, const std::string& id, const std::string& what) {
-        pb::EventDef& event = *model.add_events();
-        event.set_id(id);
-        event.set_name(NameOr(entry, id));
-        return ParseParameters(entry["fields"], absl::StrCat(what, " field"), *event.mutable_fields());
-      });
+  return ForEachEntry(node["events"], "events", "event",
+                      [&](const YAML::Node& entry, const std::string& id, const std::string& what) {
+                        pb::EventDef& event = *model.add_events();
+                        event.set_id(id);
+                        event.set_name(NameOr(entry, id));
+                        return ParseParameters(entry["fields"], absl::StrCat(what, " field"),
+                                               *event.mutable_fields());
+                      });
 }
 
 absl::Status FleetParser::ParseDevice(
@@ -213,7 +214,8 @@ absl::Status FleetParser::ParseDevice(
     return Error(node, absl::StrCat("device key '", *key,
                                     "' must be 1..64 letters, digits, '-', '_' or '.'"));
   }
-  absl::StatusOr<std::string> product = RequiredString(node, "product", absl::StrCat("device '", *key, "'"));
+  absl::StatusOr<std::string> product =
+      RequiredString(node, "product", absl::StrCat("device '", *key, "'"));
   if (!product.ok()) return product.status();
   if (!products.contains(*product)) {
     return Error(node, absl::StrCat("device '", *key, "': unknown product '", *product, "'"));
@@ -232,15 +234,14 @@ absl::Status FleetParser::ParseDevice(
   }
   if (!fleet.driver_sections.contains(device.driver)) {
     auto section = sections.find(device.driver);
-    absl::StatusOr<std::shared_ptr<const DriverSettings>> parsed =
-        factory->ParseSection(section == sections.end() ? YAML::Node() : section->second,
-                              Locator());
+    absl::StatusOr<std::shared_ptr<const DriverSettings>> parsed = factory->ParseSection(
+        section == sections.end() ? YAML::Node() : section->second, Locator());
     if (!parsed.ok()) return parsed.status();
     fleet.driver_sections[device.driver] = *std::move(parsed);
   }
-  const YAML::Node settings =
-      node["settings"] ? node["settings"] : YAML::Node(YAML::NodeType::Map);
-  if (!settings.IsMap()) return Error(settings, absl::StrCat("device '", *key, "': settings must be a mapping"));
+  const YAML::Node settings = node["settings"] ? node["settings"] : YAML::Node(YAML::NodeType::Map);
+  if (!settings.IsMap())
+    return Error(settings, absl::StrCat("device '", *key, "': settings must be a mapping"));
   absl::StatusOr<std::shared_ptr<const DriverSettings>> parsed = factory->ParseDevice(
       settings, *products.at(*product), fleet.driver_sections[device.driver].get(),
       absl::StrCat(device.location, ": device '", *key, "'"), Locator());
@@ -250,7 +251,8 @@ absl::Status FleetParser::ParseDevice(
 }
 
 absl::StatusOr<Fleet> FleetParser::Parse(const YAML::Node& root) {
-  if (!root.IsMap()) return Error(root, "the fleet file must be a mapping with products and devices");
+  if (!root.IsMap())
+    return Error(root, "the fleet file must be a mapping with products and devices");
   const YAML::Node products = root["products"];
   if (!products || !products.IsSequence() || products.size() == 0) {
     return Error(root, "'products' must be a non-empty list");
@@ -318,14 +320,12 @@ absl::StatusOr<Fleet> ParseFleet(const std::string& yaml_text, absl::string_view
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::ParserException& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(absl::StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
   }
   try {
     return FleetParser(source_name, drivers).Parse(root);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(absl::StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
   }
 }
 

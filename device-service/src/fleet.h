@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "device-service/src/thing_model.h"

@@ -38,8 +38,8 @@ absl::string_view KindName(const Value& value) {
 }
 
 absl::Status WrongType(const pb::DataSpec& spec, const Value& value, absl::string_view what) {
-  return ParameterError(what, absl::StrCat("must be ", DataTypeName(spec.type()), ", got ",
-                                           KindName(value)));
+  return ParameterError(
+      what, absl::StrCat("must be ", DataTypeName(spec.type()), ", got ", KindName(value)));
 }
 
 absl::Status CheckNumber(const pb::DataSpec& spec, double number, absl::string_view what) {
@@ -55,8 +55,8 @@ absl::Status CheckNumber(const pb::DataSpec& spec, double number, absl::string_v
     case pb::DATE:
       // Integers beyond 2^53 do not survive JSON's doubles.
       if (number != std::floor(number) || std::fabs(number) > 9007199254740992.0) {
-        return ParameterError(what, absl::StrCat("must be an integer of at most 2^53, got ",
-                                                 number));
+        return ParameterError(what,
+                              absl::StrCat("must be an integer of at most 2^53, got ", number));
       }
       if (spec.type() == pb::DATE && number < 0) {
         return ParameterError(what, "must be milliseconds since 1970, not negative");
@@ -141,9 +141,9 @@ absl::Status CheckValue(const pb::DataSpec& spec, const Value& value, absl::stri
       for (const std::string& allowed : spec.enum_values()) {
         if (allowed == value.string_value()) return absl::OkStatus();
       }
-      return ParameterError(what, absl::StrCat("must be one of [",
-                                               absl::StrJoin(spec.enum_values(), ", "), "], got \"",
-                                               value.string_value(), "\""));
+      return ParameterError(
+          what, absl::StrCat("must be one of [", absl::StrJoin(spec.enum_values(), ", "),
+                             "], got \"", value.string_value(), "\""));
     default:
       return ErrorStatus(ErrorCode::SYSTEM_ERROR, absl::StrCat(what, " has no type"));
   }
@@ -189,9 +189,9 @@ absl::Status ThingModel::CheckRead(const std::vector<std::string>& ids,
   absl::flat_hash_set<absl::string_view> seen;
   for (const std::string& id : ids) {
     if (FindProperty(id) == nullptr) {
-      return ErrorStatus(ErrorCode::PROPERTY_UNDEFINED,
-                         absl::StrCat("property ", Quoted(id), " is not defined by product ",
-                                      product_key()));
+      return ErrorStatus(
+          ErrorCode::PROPERTY_UNDEFINED,
+          absl::StrCat("property ", Quoted(id), " is not defined by product ", product_key()));
     }
     if (seen.insert(id).second) resolved.push_back(id);
   }
@@ -205,15 +205,14 @@ absl::Status ThingModel::CheckWrite(const google::protobuf::Struct& values) cons
   for (const auto& [id, value] : values.fields()) {
     const pb::PropertyDef* property = FindProperty(id);
     if (property == nullptr) {
-      return ErrorStatus(ErrorCode::PROPERTY_UNDEFINED,
-                         absl::StrCat("property ", Quoted(id), " is not defined by product ",
-                                      product_key()));
+      return ErrorStatus(
+          ErrorCode::PROPERTY_UNDEFINED,
+          absl::StrCat("property ", Quoted(id), " is not defined by product ", product_key()));
     }
     if (property->access() != pb::READ_WRITE) {
       return ErrorStatus(ErrorCode::READ_ONLY, absl::StrCat("property '", id, "' is read-only"));
     }
-    if (absl::Status status = CheckValue(property->spec(), value, "property", id);
-        !status.ok()) {
+    if (absl::Status status = CheckValue(property->spec(), value, "property", id); !status.ok()) {
       return status;
     }
   }
@@ -240,16 +239,15 @@ absl::Status ThingModel::CheckInvoke(absl::string_view function_id,
       return ErrorStatus(ErrorCode::PARAMETER_ERROR,
                          absl::StrCat("function '", function_id, "' has no input ", Quoted(id)));
     }
-    if (absl::Status status = CheckValue(input->spec(), value, "input", id);
-        !status.ok()) {
+    if (absl::Status status = CheckValue(input->spec(), value, "input", id); !status.ok()) {
       return status;
     }
   }
   for (const pb::ParameterDef& input : function->inputs()) {
     if (input.required() && !inputs.fields().contains(input.id())) {
-      return ErrorStatus(ErrorCode::PARAMETER_ERROR,
-                         absl::StrCat("function '", function_id, "' needs input '", input.id(),
-                                      "'"));
+      return ErrorStatus(
+          ErrorCode::PARAMETER_ERROR,
+          absl::StrCat("function '", function_id, "' needs input '", input.id(), "'"));
     }
   }
   return absl::OkStatus();

@@ -17,7 +17,9 @@ inline Percentiles Summarize(std::vector<double> samples) {
   Percentiles result;
   if (samples.empty()) return result;
   std::sort(samples.begin(), samples.end());
-  auto at = [&](double q) { return samples[std::min(samples.size() - 1, static_cast<size_t>(q * samples.size()))]; };
+  auto at = [&](double q) {
+    return samples[std::min(samples.size() - 1, static_cast<size_t>(q * samples.size()))];
+  };
   result.p50 = at(0.50);
   result.p90 = at(0.90);
   result.p99 = at(0.99);

@@ -60,7 +60,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Start() {
     beast::get_lowest_layer(ws_).async_connect(
-        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(config_.port)),
+        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                static_cast<unsigned short>(config_.port)),
         [self = shared_from_this()](beast::error_code error) {
           if (error) return self->Fail();
           beast::get_lowest_layer(self->ws_).socket().set_option(asio::ip::tcp::no_delay(true));
@@ -91,15 +92,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
       frame = absl::StrCat(R"({"id":"e","type":"sub","topic":"/device/)", config_.product,
                            R"(/*/message/property/report"})");
     } else {
-      frame = absl::StrCat(R"({"id":"r)", sequence_++, R"(","type":"sub","topic":"/device-message-sender/)",
-                           config_.product, "/", config_.devices,
-                           R"(","parameter":{"messageType":"READ_PROPERTY","properties":["temperature"]}})");
+      frame = absl::StrCat(
+          R"({"id":"r)", sequence_++, R"(","type":"sub","topic":"/device-message-sender/)",
+          config_.product, "/", config_.devices,
+          R"(","parameter":{"messageType":"READ_PROPERTY","properties":["temperature"]}})");
     }
     outgoing_ = std::move(frame);
     sent_at_ = Clock::now();
-    ws_.async_write(asio::buffer(outgoing_), [self = shared_from_this()](beast::error_code error, std::size_t) {
-      if (error) self->Fail();
-    });
+    ws_.async_write(asio::buffer(outgoing_),
+                    [self = shared_from_this()](beast::error_code error, std::size_t) {
+                      if (error) self->Fail();
+                    });
   }
 
   void Read() {
@@ -141,7 +144,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool subscribed_ = false;
 };
 
-std::string StringFlag(int argc, char** argv, const std::string& name, const std::string& fallback) {
+std::string StringFlag(int argc, char** argv, const std::string& name,
+                       const std::string& fallback) {
   const std::string prefix = "--" + name + "=";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -162,10 +166,12 @@ int main(int argc, char** argv) {
   const long connections = nb::bench::Flag(argc, argv, "connections", 10);
   const long seconds = nb::bench::Flag(argc, argv, "seconds", 10);
   const long frontend_pid = nb::bench::Flag(argc, argv, "frontend_pid", 0);
-  if (config.token.empty() || (config.scenario != "read" && config.scenario != "multi" && config.scenario != "events")) {
-    std::fprintf(stderr, "usage: load_generator --token=T [--port=8080] [--connections=N] [--seconds=S] "
-                         "[--scenario=read|multi|events] [--frontend_pid=PID] "
-                         "[--product=P] [--devices=KEYS]\n");
+  if (config.token.empty() ||
+      (config.scenario != "read" && config.scenario != "multi" && config.scenario != "events")) {
+    std::fprintf(stderr,
+                 "usage: load_generator --token=T [--port=8080] [--connections=N] [--seconds=S] "
+                 "[--scenario=read|multi|events] [--frontend_pid=PID] "
+                 "[--product=P] [--devices=KEYS]\n");
     return 2;
   }
 
@@ -193,17 +199,18 @@ int main(int argc, char** argv) {
   for (auto& connection : pool) connection->Close();
   io.run_for(std::chrono::milliseconds(200));
 
-  std::printf("scenario=%s connections=%ld connected=%ld seconds=%.1f errors=%ld\n", config.scenario.c_str(),
-              connections, totals.connected, elapsed, totals.errors);
+  std::printf("scenario=%s connections=%ld connected=%ld seconds=%.1f errors=%ld\n",
+              config.scenario.c_str(), connections, totals.connected, elapsed, totals.errors);
   if (config.scenario == "events") {
     std::printf("events received: %ld (%.0f/s)\n", totals.events, totals.events / elapsed);
   } else {
     const nb::bench::Percentiles p = nb::bench::Summarize(totals.latencies_us);
-    std::printf("requests: %ld (%.0f/s)  latency us: p50=%.0f p90=%.0f p99=%.0f max=%.0f\n", totals.completed,
-                totals.completed / elapsed, p.p50, p.p90, p.p99, p.max);
+    std::printf("requests: %ld (%.0f/s)  latency us: p50=%.0f p90=%.0f p99=%.0f max=%.0f\n",
+                totals.completed, totals.completed / elapsed, p.p50, p.p90, p.p99, p.max);
   }
   if (frontend_pid) {
-    std::printf("frontend RSS: %ld KiB before, %ld KiB loaded, %.1f KiB per connection\n", rss_before, rss_after,
+    std::printf("frontend RSS: %ld KiB before, %ld KiB loaded, %.1f KiB per connection\n",
+                rss_before, rss_after,
                 connections > 0 ? static_cast<double>(rss_after - rss_before) / connections : 0.0);
   }
   return totals.connected == connections && totals.errors == 0 ? 0 : 1;

@@ -30,10 +30,11 @@ std::vector<std::string> Populate(const std::string& path, long clients) {
   sqlite3_open(path.c_str(), &db);
   sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
   sqlite3_stmt* insert = nullptr;
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO clients (id, name, enabled, revoked, token_hash, token_hint, "
-                     "permissions, created_ms, updated_ms, expires_ms) VALUES (?1, ?2, 1, 0, ?3, ?4, ?5, 1, 1, 0)",
-                     -1, &insert, nullptr);
+  sqlite3_prepare_v2(
+      db,
+      "INSERT INTO clients (id, name, enabled, revoked, token_hash, token_hint, "
+      "permissions, created_ms, updated_ms, expires_ms) VALUES (?1, ?2, 1, 0, ?3, ?4, ?5, 1, 1, 0)",
+      -1, &insert, nullptr);
   pb::Permissions permissions;
   permissions.set_all_products(true);
   permissions.add_operations(pb::READ_PROPERTY);
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
   auto stub = pb::AuthService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", service.port("grpc_port")), grpc::InsecureChannelCredentials()));
 
-  std::printf("ValidateToken, %ld clients stored, %ld sequential calls per run, loopback\n", clients, validations);
+  std::printf("ValidateToken, %ld clients stored, %ld sequential calls per run, loopback\n",
+              clients, validations);
   std::printf("run      p50 us    p90 us    p99 us    max us\n");
   std::vector<double> p50s, p90s, p99s, maxes;
   for (long run = 0; run < runs; ++run) {
@@ -106,8 +108,9 @@ int main(int argc, char** argv) {
     p99s.push_back(p.p99);
     maxes.push_back(p.max);
   }
-  std::printf("median %7.0f %9.0f %9.0f %9.0f   (p99 spread %.0f..%.0f us)\n", nb::bench::Median(p50s),
-              nb::bench::Median(p90s), nb::bench::Median(p99s), nb::bench::Median(maxes),
-              *std::min_element(p99s.begin(), p99s.end()), *std::max_element(p99s.begin(), p99s.end()));
+  std::printf("median %7.0f %9.0f %9.0f %9.0f   (p99 spread %.0f..%.0f us)\n",
+              nb::bench::Median(p50s), nb::bench::Median(p90s), nb::bench::Median(p99s),
+              nb::bench::Median(maxes), *std::min_element(p99s.begin(), p99s.end()),
+              *std::max_element(p99s.begin(), p99s.end()));
   return 0;
 }

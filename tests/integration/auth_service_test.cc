@@ -2,12 +2,12 @@
 #include <signal.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include <mutex>
-#include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "northbound/auth/v1/auth.grpc.pb.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
@@ -179,7 +179,8 @@ TEST_F(AuthServiceTest, BadInputIsInvalidArgument) {
   pb::GetClientRequest get;
   get.set_id("c_missing");
   pb::Client client;
-  EXPECT_EQ(admin_->GetClient(Admin().get(), get, &client).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(admin_->GetClient(Admin().get(), get, &client).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(AuthServiceTest, KillDuringWriteBurstLosesNoAcknowledgedWrite) {
@@ -229,9 +230,8 @@ TEST_F(AuthServiceTest, NbctlCreatesAClientAndPrintsItsTokenOnce) {
   EXPECT_NE(listed.output.find("cli-demo"), std::string::npos) << listed.output;
   EXPECT_EQ(listed.output.find(token), std::string::npos) << "list must not show tokens";
 
-  const CommandResult refused =
-      RunCommand(absl::StrCat(NB_NBCTL_BIN, " --auth 127.0.0.1:", service_->port("grpc_port"),
-                              " client list"));
+  const CommandResult refused = RunCommand(absl::StrCat(
+      NB_NBCTL_BIN, " --auth 127.0.0.1:", service_->port("grpc_port"), " client list"));
   EXPECT_NE(refused.exit_status, 0);
 }
 

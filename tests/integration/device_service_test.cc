@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
-#include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "northbound/device/v1/device_service.grpc.pb.h"
 #include "tests/support/http_get.h"
 #include "tests/support/service.h"
@@ -41,15 +41,18 @@ products:
       - id: slow
 devices:
 )";
-  absl::StrAppend(&yaml, "  - {key: d1, product: demo, settings: {latency_ms: 5, report_interval_ms: ",
+  absl::StrAppend(&yaml,
+                  "  - {key: d1, product: demo, settings: {latency_ms: 5, report_interval_ms: ",
                   report_interval_ms, ", event_interval_ms: ", report_interval_ms,
                   ", initial: {temperature: 20.5}, functions: {slow: {latency_ms: 5000}}}}\n");
-  absl::StrAppend(&yaml, "  - {key: d2, product: demo, settings: {latency_ms: 10, report_interval_ms: ",
+  absl::StrAppend(&yaml,
+                  "  - {key: d2, product: demo, settings: {latency_ms: 10, report_interval_ms: ",
                   report_interval_ms, ", initial: {temperature: 21.0}}}\n");
   absl::StrAppend(&yaml, "  - {key: d3, product: demo, settings: {online: false}}\n");
   for (int i = 0; i < bulk_devices; ++i) {
-    absl::StrAppend(&yaml, "  - {key: b", i,
-                    ", product: bulk, settings: {latency_ms: 5, functions: {slow: {latency_ms: 3000}}}}\n");
+    absl::StrAppend(
+        &yaml, "  - {key: b", i,
+        ", product: bulk, settings: {latency_ms: 5, functions: {slow: {latency_ms: 3000}}}}\n");
   }
   return yaml;
 }
@@ -289,8 +292,8 @@ TEST_F(DeviceServiceTest, SubscribeFiltersWithWildcards) {
   pb::DeviceEvent event;
   for (int i = 0; i < 10 && reports->Read(&event); ++i) {
     EXPECT_EQ(event.kind(), pb::PROPERTY_REPORT) << event.topic();
-    EXPECT_EQ(event.topic(), absl::StrCat("/device/demo/", event.device_key(),
-                                          "/message/property/report"));
+    EXPECT_EQ(event.topic(),
+              absl::StrCat("/device/demo/", event.device_key(), "/message/property/report"));
     EXPECT_TRUE(event.payload().fields().contains("humidity"));
     report_devices.insert(event.device_key());
   }
@@ -404,7 +407,9 @@ TEST(DeviceServiceSlowSubscriberTest, QueueStaysBoundedAndDropsAreReported) {
   auto reader = fixture.stub().Subscribe(&context, request);
   reader->WaitForInitialMetadata();
   const int metrics_port = fixture.service().port("metrics_port");
-  auto dropped = [&] { return ScrapeMetric(metrics_port, "northbound_device_events_dropped_total"); };
+  auto dropped = [&] {
+    return ScrapeMetric(metrics_port, "northbound_device_events_dropped_total");
+  };
   ASSERT_TRUE(WaitFor([&] { return dropped() > 0; }, std::chrono::seconds(30)))
       << "no events were dropped although the subscriber never read";
   // Memory stays flat while the subscriber keeps not reading.

@@ -45,7 +45,8 @@ TEST(FaultsTest, DeviceServiceKilledMidStreamThenBack) {
   auto watcher = Connect(stack, token);
   auto bystander = Connect(stack, token);
   watcher->SendText(R"({"id":"ev","type":"sub","topic":"/device/sagoo-product/*/**"})");
-  watcher->SendText(R"({"id":"slow","type":"sub","topic":"/device-message-sender/sagoo-product/device1",
+  watcher->SendText(
+      R"({"id":"slow","type":"sub","topic":"/device-message-sender/sagoo-product/device1",
     "parameter":{"functionId":"firmwareUpgrade","inputs":{"version":"3"}}})");
   ASSERT_TRUE(watcher->ReceiveJson());  // Events flow.
 
@@ -59,7 +60,8 @@ TEST(FaultsTest, DeviceServiceKilledMidStreamThenBack) {
     ASSERT_TRUE(frame) << "no complete after device-service died";
     const std::string type = FrameString(*frame, "type");
     if (type == "result") continue;  // Events from before the kill.
-    by_id[FrameString(*frame, "id")].push_back(type == "error" ? FrameString(*frame, "code") : type);
+    by_id[FrameString(*frame, "id")].push_back(type == "error" ? FrameString(*frame, "code")
+                                                               : type);
   }
   for (const char* id : {"ev", "slow"}) {
     EXPECT_EQ(by_id[id], (std::vector<std::string>{"SERVER_NOT_AVAILABLE", "complete"})) << id;
@@ -72,11 +74,14 @@ TEST(FaultsTest, DeviceServiceKilledMidStreamThenBack) {
   bool answered = false;
   for (int attempt = 0; attempt < 100 && !answered; ++attempt) {
     const std::string id = absl::StrCat("again", attempt);
-    watcher->SendText(absl::StrCat(R"({"id":")", id, R"(","type":"sub","topic":"/device-message-sender/sagoo-product/device1","parameter":{"properties":["temperature"]}})"));
+    watcher->SendText(absl::StrCat(
+        R"({"id":")", id,
+        R"(","type":"sub","topic":"/device-message-sender/sagoo-product/device1","parameter":{"properties":["temperature"]}})"));
     for (int i = 0; i < 3; ++i) {
       auto frame = watcher->ReceiveJson(seconds(10));
       ASSERT_TRUE(frame);
-      if (FrameString(*frame, "type") == "result" && FrameString(*frame, "id") == id) answered = true;
+      if (FrameString(*frame, "type") == "result" && FrameString(*frame, "id") == id)
+        answered = true;
       if (FrameString(*frame, "type") == "complete") break;
     }
     if (!answered) absl::SleepFor(absl::Milliseconds(100));  // Reconnect backoff.
@@ -100,11 +105,13 @@ TEST(FaultsTest, AuthServiceKilledThenBack) {
     // A well-formed token the cache cannot know.
     ASSERT_TRUE(fresh.Connect(stack.ws_port(), "/messaging/nbt_" + std::string(43, 'Z')).upgraded);
     auto frame = fresh.ReceiveJson();
-    refused = frame && FrameString(*frame, "code") == "SERVER_NOT_AVAILABLE" && fresh.WaitForClose() == 1013;
+    refused = frame && FrameString(*frame, "code") == "SERVER_NOT_AVAILABLE" &&
+              fresh.WaitForClose() == 1013;
   }
   EXPECT_TRUE(refused);
   // The existing session keeps working.
-  existing->SendText(R"({"id":"r","type":"sub","topic":"/device-message-sender/sagoo-product/device1","parameter":{"properties":["temperature"]}})");
+  existing->SendText(
+      R"({"id":"r","type":"sub","topic":"/device-message-sender/sagoo-product/device1","parameter":{"properties":["temperature"]}})");
   auto result = existing->ReceiveJson();
   ASSERT_TRUE(result);
   EXPECT_EQ(FrameString(*result, "type"), "result");
@@ -143,17 +150,24 @@ devices:
   std::vector<std::unique_ptr<WsClient>> clients;
   for (int i = 0; i < kClients; ++i) {
     clients.push_back(Connect(stack, token));
-    ASSERT_TRUE(clients.back()->SendText(R"({"id":"e","type":"sub","topic":"/device/p/d1/message/property/report"})"));
+    ASSERT_TRUE(clients.back()->SendText(
+        R"({"id":"e","type":"sub","topic":"/device/p/d1/message/property/report"})"));
   }
   const int device_metrics = stack.device().port("metrics_port");
-  ASSERT_TRUE(WaitFor([&] { return ScrapeMetric(device_metrics, "northbound_device_subscriptions") == kClients; },
-                      seconds(60)))
+  ASSERT_TRUE(WaitFor(
+      [&] { return ScrapeMetric(device_metrics, "northbound_device_subscriptions") == kClients; },
+      seconds(60)))
       << "not every subscription reached device-service";
-  const double published_before = ScrapeMetric(device_metrics, "northbound_device_events_published_total{kind=\"property_report\"}");
+  const double published_before = ScrapeMetric(
+      device_metrics, "northbound_device_events_published_total{kind=\"property_report\"}");
   const int64_t window_start = absl::ToUnixMillis(absl::Now());
-  ASSERT_TRUE(WaitFor([&] {
-    return ScrapeMetric(device_metrics, "northbound_device_events_published_total{kind=\"property_report\"}") >= published_before + 10;
-  }, seconds(30)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return ScrapeMetric(device_metrics,
+                            "northbound_device_events_published_total{kind=\"property_report\"}") >=
+               published_before + 10;
+      },
+      seconds(30)));
   const int64_t window_end = absl::ToUnixMillis(absl::Now());
 
   std::vector<int64_t> reference;
@@ -167,7 +181,8 @@ devices:
       if (timestamp > window_end) break;
       if (timestamp >= window_start) seen.push_back(timestamp);
     }
-    ASSERT_TRUE(std::is_sorted(seen.begin(), seen.end())) << "client " << i << " got events out of order";
+    ASSERT_TRUE(std::is_sorted(seen.begin(), seen.end()))
+        << "client " << i << " got events out of order";
     if (i == 0) {
       reference = seen;
       ASSERT_GE(reference.size(), 5u);
@@ -175,7 +190,8 @@ devices:
       ASSERT_EQ(seen, reference) << "client " << i << " did not get the same events";
     }
   }
-  EXPECT_EQ(ScrapeMetric(stack.frontend().port("metrics_port"), "northbound_frontend_connections"), kClients);
+  EXPECT_EQ(ScrapeMetric(stack.frontend().port("metrics_port"), "northbound_frontend_connections"),
+            kClients);
 }
 
 TEST(FaultsTest, ClientThatStopsReadingKeepsFrontendMemoryBoundedAndGets4008) {
@@ -191,7 +207,8 @@ devices:
                     "initial: {label: '", std::string(200, 'x'), "'}}}\n");
   }
   std::ofstream(dir.File("fleet.yaml")) << fleet;
-  Stack stack({.fleet = dir.File("fleet.yaml"), .frontend_flags = {"--slow_consumer_seconds=2", "--outbound_limit_bytes=1048576"}});
+  Stack stack({.fleet = dir.File("fleet.yaml"),
+               .frontend_flags = {"--slow_consumer_seconds=2", "--outbound_limit_bytes=1048576"}});
   ASSERT_TRUE(stack.started()) << stack.logs();
   WsClient client;
   client.SetReceiveBuffer(64 * 1024);
@@ -206,7 +223,8 @@ devices:
   for (int i = 0; i < 24; ++i) {
     absl::SleepFor(absl::Milliseconds(250));
     rss_peak = std::max(rss_peak, RssKib(frontend));
-    queued_peak = std::max(queued_peak, ScrapeMetric(metrics_port, "northbound_frontend_outbound_queued_bytes"));
+    queued_peak = std::max(queued_peak,
+                           ScrapeMetric(metrics_port, "northbound_frontend_outbound_queued_bytes"));
   }
   // The queue stops at its 1 MiB limit (backpressure holds it near half of that)...
   EXPECT_GT(queued_peak, 256 * 1024) << "the client's queue never filled";

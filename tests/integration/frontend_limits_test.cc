@@ -24,7 +24,8 @@ TEST_F(FrontendLimitsTest, TooManySubscriptionsAndPersistentAbuse) {
   WsClient client;
   ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
   for (const char* id : {"a", "b", "c"}) {
-    client.SendText(absl::StrCat(R"({"type":"sub","id":")", id, R"(","topic":"/device/sagoo-product/device1/online"})"));
+    client.SendText(absl::StrCat(R"({"type":"sub","id":")", id,
+                                 R"(","topic":"/device/sagoo-product/device1/online"})"));
   }
   auto error = client.ReceiveJson();
   ASSERT_TRUE(error);

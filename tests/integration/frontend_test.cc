@@ -2,7 +2,6 @@
 // processes, a real WebSocket client.
 #include <signal.h>
 
-
 #include "absl/strings/str_cat.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
@@ -49,9 +48,9 @@ TEST_F(FrontendTest, SeedReadPropertyExample) {
   auto client = Connect();
   // Other tests write temperatures on the shared stack: set the values this one reads.
   for (const auto& [device, value] : {std::pair{"device1", "20.5"}, {"device2", "21.0"}}) {
-    ASSERT_TRUE(client->SendText(absl::StrCat(
-        R"({"type":"sub","id":"set","topic":"/device-message-sender/sagoo-product/)", device,
-        R"(","parameter":{"properties":{"temperature":)", value, "}}}")));
+    ASSERT_TRUE(client->SendText(
+        absl::StrCat(R"({"type":"sub","id":"set","topic":"/device-message-sender/sagoo-product/)",
+                     device, R"(","parameter":{"properties":{"temperature":)", value, "}}}")));
     ASSERT_EQ(UntilComplete(*client, "set").size(), 2u);
   }
   ASSERT_TRUE(client->SendText(R"({
@@ -73,14 +72,17 @@ TEST_F(FrontendTest, SeedReadPropertyExample) {
     EXPECT_EQ(FrameString(frames[i], "type"), "result");
     EXPECT_EQ(FrameString(frames[i], "id"), "request-id");
     EXPECT_EQ(FrameString(frames[i], "requestId"), "request-id");
-    EXPECT_EQ(FrameString(frames[i], "topic"), "/device-message-sender/sagoo-product/" + FrameString(frames[i], "deviceId"));
+    EXPECT_EQ(FrameString(frames[i], "topic"),
+              "/device-message-sender/sagoo-product/" + FrameString(frames[i], "deviceId"));
     EXPECT_FALSE(FrameString(frames[i], "messageId").empty());
     EXPECT_TRUE(frames[i].at("timestamp").is_int64());
-    temperatures[FrameString(frames[i], "deviceId")] = frames[i].at("payload").at("temperature").to_number<double>();
+    temperatures[FrameString(frames[i], "deviceId")] =
+        frames[i].at("payload").at("temperature").to_number<double>();
   }
   EXPECT_EQ(temperatures["device1"], 20.5);
   EXPECT_EQ(temperatures["device2"], 21.0);
-  EXPECT_EQ(FrameString(frames[2], "topic"), "/device-message-sender/sagoo-product/device1,device2");
+  EXPECT_EQ(FrameString(frames[2], "topic"),
+            "/device-message-sender/sagoo-product/device1,device2");
 }
 
 TEST_F(FrontendTest, SeedWritePropertyExample) {
@@ -134,12 +136,14 @@ TEST_F(FrontendTest, SeedInvokeFunctionExampleWithoutFunctionIdIsAParameterError
 
 TEST_F(FrontendTest, InvokeWithInputsAsListAndAsProperties) {
   auto client = Connect();
-  client->SendText(R"({"id":"i1","type":"sub","topic":"/device-message-sender/sagoo-product/device1",
+  client->SendText(
+      R"({"id":"i1","type":"sub","topic":"/device-message-sender/sagoo-product/device1",
     "parameter":{"functionId":"calibrate","inputs":[{"name":"reference","value":21.5}]}})");
   auto frames = UntilComplete(*client, "i1");
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(frames[0].at("payload").at("reference").to_number<double>(), 21.5);
-  client->SendText(R"({"id":"i2","type":"sub","topic":"/device-message-sender/sagoo-product/device1",
+  client->SendText(
+      R"({"id":"i2","type":"sub","topic":"/device-message-sender/sagoo-product/device1",
     "parameter":{"messageType":"invoke_function","functionId":"calibrate","properties":{"reference":19}}})");
   frames = UntilComplete(*client, "i2");
   ASSERT_EQ(frames.size(), 2u);
@@ -154,18 +158,21 @@ TEST_F(FrontendTest, AllDevicesOfferlineAndFailingFunction) {
   ASSERT_EQ(frames.size(), 4u);
   std::map<std::string, std::string> outcome;
   for (size_t i = 0; i < 3; ++i) {
-    outcome[FrameString(frames[i], "deviceId")] = FrameString(frames[i], "type") == "result" ? "ok" : FrameString(frames[i], "code");
+    outcome[FrameString(frames[i], "deviceId")] =
+        FrameString(frames[i], "type") == "result" ? "ok" : FrameString(frames[i], "code");
   }
   EXPECT_EQ(outcome["device1"], "ok");
   EXPECT_EQ(outcome["device2"], "ok");
   EXPECT_EQ(outcome["device3"], "CLIENT_OFFLINE");
 
-  client->SendText(R"({"id":"st","type":"sub","topic":"/device-message-sender/sagoo-product/device1,ghost",
+  client->SendText(
+      R"({"id":"st","type":"sub","topic":"/device-message-sender/sagoo-product/device1,ghost",
     "parameter":{"functionId":"selfTest"}})");
   frames = UntilComplete(*client, "st");
   ASSERT_EQ(frames.size(), 3u);
   std::map<std::string, std::string> codes;
-  for (size_t i = 0; i < 2; ++i) codes[FrameString(frames[i], "deviceId")] = FrameString(frames[i], "code");
+  for (size_t i = 0; i < 2; ++i)
+    codes[FrameString(frames[i], "deviceId")] = FrameString(frames[i], "code");
   EXPECT_EQ(codes["device1"], "DEVICE_ERROR");
   EXPECT_EQ(codes["ghost"], "DEVICE_NOT_FOUND");
 }
@@ -194,7 +201,8 @@ TEST_F(FrontendTest, TimeoutAndUnsubMidStream) {
 
 TEST_F(FrontendTest, AsyncCommandAnswerArrivesOnTheReplyTopic) {
   auto client = Connect();
-  client->SendText(R"({"id":"r","type":"sub","topic":"/device/sagoo-product/device1/message/function/reply"})");
+  client->SendText(
+      R"({"id":"r","type":"sub","topic":"/device/sagoo-product/device1/message/function/reply"})");
   // The event subscription is live once a command sent after it is answered by it.
   client->SendText(R"({"id":"a","type":"sub","topic":"/device-message-sender/sagoo-product/device1",
     "parameter":{"meta":{"async":true},"functionId":"calibrate","inputs":{"reference":22}}})");
@@ -209,7 +217,8 @@ TEST_F(FrontendTest, AsyncCommandAnswerArrivesOnTheReplyTopic) {
       message_id = FrameString(*frame, "messageId");
     }
     if (FrameString(*frame, "id") == "r") {
-      EXPECT_EQ(FrameString(*frame, "topic"), "/device/sagoo-product/device1/message/function/reply");
+      EXPECT_EQ(FrameString(*frame, "topic"),
+                "/device/sagoo-product/device1/message/function/reply");
       EXPECT_EQ(FrameString(*frame, "messageId"), message_id);
       EXPECT_EQ(frame->at("payload").at("reference").to_number<double>(), 22);
       reply_seen = true;
@@ -229,9 +238,11 @@ TEST_F(FrontendTest, LiveEventsWithWildcards) {
     ASSERT_TRUE(frame);
     ASSERT_EQ(FrameString(*frame, "type"), "result") << json::serialize(*frame);
     if (FrameString(*frame, "id") == "ev") event_topics.insert(FrameString(*frame, "topic"));
-    if (FrameString(*frame, "id") == "rep") report_products.insert(FrameString(*frame, "topic").substr(0, 14));
+    if (FrameString(*frame, "id") == "rep")
+      report_products.insert(FrameString(*frame, "topic").substr(0, 14));
   }
-  EXPECT_EQ(event_topics, std::set<std::string>{"/device/sagoo-product/device1/message/event/overheat"});
+  EXPECT_EQ(event_topics,
+            std::set<std::string>{"/device/sagoo-product/device1/message/event/overheat"});
   EXPECT_EQ(report_products.size(), 2u);
 }
 
@@ -254,24 +265,33 @@ TEST_F(FrontendTest, BadFramesGetCodedErrorsAndTheConnectionStays) {
   expect_error(std::string(40, '[') + std::string(40, ']'), "PARAMETER_ERROR", false);
   expect_error(R"({"type":"dance","id":"x"})", "UNSUPPORTED_MESSAGE", false);
   expect_error(R"({"type":"sub","topic":"/device/p/d/online"})", "PARAMETER_ERROR", false);
-  expect_error(R"({"type":"sub","id":")" + std::string(200, 'x') + R"(","topic":"/x"})", "PARAMETER_ERROR", false);
+  expect_error(R"({"type":"sub","id":")" + std::string(200, 'x') + R"(","topic":"/x"})",
+               "PARAMETER_ERROR", false);
   expect_error(R"({"type":"sub","id":"t1","topic":"/weather/today"})", "UNKNOWN_TOPIC", true);
   expect_error(R"({"type":"sub","id":"t2","topic":"/device-message-sender/sagoo-product/device1",
-    "parameter":{"messageType":"REBOOT"}})", "UNSUPPORTED_MESSAGE", true);
+    "parameter":{"messageType":"REBOOT"}})",
+               "UNSUPPORTED_MESSAGE", true);
   expect_error(R"({"type":"sub","id":"t3","topic":"/device-message-sender/nope/device1",
-    "parameter":{"properties":["temperature"]}})", "PRODUCT_NOT_FOUND", true);
+    "parameter":{"properties":["temperature"]}})",
+               "PRODUCT_NOT_FOUND", true);
   expect_error(R"({"type":"sub","id":"t4","topic":"/device-message-sender/sagoo-product/device1",
-    "parameter":{"properties":["colour"]}})", "PROPERTY_UNDEFINED", true);
+    "parameter":{"properties":["colour"]}})",
+               "PROPERTY_UNDEFINED", true);
   expect_error(R"({"type":"sub","id":"t5","topic":"/device-message-sender/sagoo-product/device1",
-    "parameter":{"properties":{"humidity":3}}})", "READ_ONLY", true);
+    "parameter":{"properties":{"humidity":3}}})",
+               "READ_ONLY", true);
   expect_error(R"({"type":"sub","id":"t6","topic":"/device-message-sender/sagoo-product/device1",
-    "parameter":{"properties":{"temperature":"hot"}}})", "PARAMETER_ERROR", true);
+    "parameter":{"properties":{"temperature":"hot"}}})",
+               "PARAMETER_ERROR", true);
   expect_error(R"({"type":"sub","id":"t7","topic":"/device-message-sender/sagoo-product/device1",
-    "parameter":{"functionId":"fly"}})", "FUNCTION_UNDEFINED", true);
+    "parameter":{"functionId":"fly"}})",
+               "FUNCTION_UNDEFINED", true);
   expect_error(R"({"type":"sub","id":"t8","topic":"/device-message-sender/sagoo-product/a,,b",
-    "parameter":{"properties":[]}})", "PARAMETER_ERROR", true);
+    "parameter":{"properties":[]}})",
+               "PARAMETER_ERROR", true);
   expect_error(R"({"type":"sub","id":"t9","topic":"/device-message-sender/sagoo-product/device1",
-    "parameter":{"meta":{"timeout":5}, "properties":[]}})", "PARAMETER_ERROR", true);
+    "parameter":{"meta":{"timeout":5}, "properties":[]}})",
+               "PARAMETER_ERROR", true);
   ASSERT_TRUE(client->SendBinary("\x01\x02"));
   auto binary = client->ReceiveJson();
   ASSERT_TRUE(binary);
@@ -309,7 +329,8 @@ TEST_F(FrontendTest, HugeNamesAreParameterErrorsWithShortMessages) {
 
 TEST_F(FrontendTest, DuplicateIdLeavesTheLiveSubscriptionAlone) {
   auto client = Connect();
-  client->SendText(R"({"id":"dup","type":"sub","topic":"/device/sagoo-product/device1/message/property/report"})");
+  client->SendText(
+      R"({"id":"dup","type":"sub","topic":"/device/sagoo-product/device1/message/property/report"})");
   client->SendText(R"({"id":"dup","type":"sub","topic":"/device/sagoo-product/device2/online"})");
   bool duplicate = false;
   int results = 0;
@@ -321,7 +342,8 @@ TEST_F(FrontendTest, DuplicateIdLeavesTheLiveSubscriptionAlone) {
       duplicate = true;
     } else {
       ASSERT_EQ(FrameString(*frame, "type"), "result") << json::serialize(*frame);
-      EXPECT_EQ(FrameString(*frame, "topic"), "/device/sagoo-product/device1/message/property/report");
+      EXPECT_EQ(FrameString(*frame, "topic"),
+                "/device/sagoo-product/device1/message/property/report");
       ++results;
     }
   }
@@ -342,12 +364,15 @@ TEST_F(FrontendTest, PermissionsAreEnforced) {
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(FrameString(frames[0], "code"), "PERMISSION_DENIED");
 
-  client->SendText(R"({"id":"r","type":"sub","topic":"/device-message-sender/sagoo-product/device1,device2",
+  client->SendText(
+      R"({"id":"r","type":"sub","topic":"/device-message-sender/sagoo-product/device1,device2",
     "parameter":{"properties":["temperature"]}})");
   frames = UntilComplete(*client, "r");
   ASSERT_EQ(frames.size(), 3u);
   std::map<std::string, std::string> outcome;
-  for (size_t i = 0; i < 2; ++i) outcome[FrameString(frames[i], "deviceId")] = FrameString(frames[i], "type") + FrameString(frames[i], "code");
+  for (size_t i = 0; i < 2; ++i)
+    outcome[FrameString(frames[i], "deviceId")] =
+        FrameString(frames[i], "type") + FrameString(frames[i], "code");
   EXPECT_EQ(outcome["device1"], "result");
   EXPECT_EQ(outcome["device2"], "errorPERMISSION_DENIED");
 
@@ -391,8 +416,9 @@ TEST_F(FrontendTest, InvalidTokenGetsAuthErrorAnd1008) {
 
 TEST_F(FrontendTest, BearerHeaderWorksAndHttpRulesHold) {
   WsClient client;
-  ASSERT_TRUE(client.Connect(stack_->ws_port(), "/messaging",
-                             {{"Authorization", "Bearer " + stack_->FullToken()}})
+  ASSERT_TRUE(client
+                  .Connect(stack_->ws_port(), "/messaging",
+                           {{"Authorization", "Bearer " + stack_->FullToken()}})
                   .upgraded);
   client.SendText(R"({"type":"ping","id":"b"})");
   auto pong = client.ReceiveJson();

@@ -56,8 +56,8 @@ class MqttTest : public ::testing::Test {
   // Broker, devices, then the stack. `broker_lines` are extra broker settings.
   void StartAll(const std::string& broker_lines = "", bool start_devices = true) {
     ASSERT_TRUE(broker_.Start()) << broker_.log();
-    std::string fleet = absl::StrReplaceAll(kFleet, {{"URI", broker_.uri()},
-                                                     {"EXTRA_BROKER\n", broker_lines}});
+    std::string fleet =
+        absl::StrReplaceAll(kFleet, {{"URI", broker_.uri()}, {"EXTRA_BROKER\n", broker_lines}});
     std::ofstream(dir_.File("fleet.yaml")) << fleet;
     if (start_devices) StartDevices();
     StackOptions options;
@@ -65,21 +65,25 @@ class MqttTest : public ::testing::Test {
     stack_ = std::make_unique<Stack>(options);
     ASSERT_TRUE(stack_->started()) << stack_->logs();
     if (start_devices) {
-      ASSERT_TRUE(WaitFor([&] { return Metric("northbound_device_devices_online{product=\"sagoo-product\"}") == 5; },
-                          seconds(20)))
+      ASSERT_TRUE(WaitFor(
+          [&] {
+            return Metric("northbound_device_devices_online{product=\"sagoo-product\"}") == 5;
+          },
+          seconds(20)))
           << stack_->logs();
     }
   }
 
   void StartDevices() {
-    devices_ = std::make_unique<Process>(Process::Start(
-        {"/usr/bin/python3", NB_MQTT_DEVICE_PEER, "--port", std::to_string(broker_.port()),
-         "--product", "sagoo-product", "--devices", "device1,device2,broken,mute,echo",
-         "--behaviour", "broken=error500", "--behaviour", "mute=silent", "--behaviour",
-         "echo=twice"},
-        {}, dir_.File("devices.log")));
-    ASSERT_TRUE(WaitFor([&] { return ReadFile(dir_.File("devices.log")).find("ready") != std::string::npos; },
-                        seconds(20)))
+    devices_ = std::make_unique<Process>(
+        Process::Start({"/usr/bin/python3", NB_MQTT_DEVICE_PEER, "--port",
+                        std::to_string(broker_.port()), "--product", "sagoo-product", "--devices",
+                        "device1,device2,broken,mute,echo", "--behaviour", "broken=error500",
+                        "--behaviour", "mute=silent", "--behaviour", "echo=twice"},
+                       {}, dir_.File("devices.log")));
+    ASSERT_TRUE(WaitFor(
+        [&] { return ReadFile(dir_.File("devices.log")).find("ready") != std::string::npos; },
+        seconds(20)))
         << ReadFile(dir_.File("devices.log")) << broker_.log();
   }
 
@@ -165,7 +169,8 @@ TEST_F(MqttTest, SeedExamplesVerbatimAgainstMqttDevices) {
     EXPECT_EQ(json::serialize(frames[i].at("payload")), R"({"temperature":20})");
   }
   // The device kept the written value.
-  auto read = Command(*client, "device1", R"({"messageType":"READ_PROPERTY","properties":["temperature"]})");
+  auto read = Command(*client, "device1",
+                      R"({"messageType":"READ_PROPERTY","properties":["temperature"]})");
   EXPECT_EQ(Number(read["device1"], "temperature"), 20);
   client->SendText(R"({
   "id": "request-id",
@@ -189,8 +194,8 @@ TEST_F(MqttTest, SeedExamplesVerbatimAgainstMqttDevices) {
 TEST_F(MqttTest, InvokeAnswersAndADeviceFailureIsADeviceError) {
   StartAll();
   auto client = Connect();
-  auto replies = Command(*client, "device1,broken",
-                         R"({"functionId":"calibrate","inputs":{"reference":25}})");
+  auto replies =
+      Command(*client, "device1,broken", R"({"functionId":"calibrate","inputs":{"reference":25}})");
   ASSERT_EQ(replies.size(), 2u);
   EXPECT_EQ(FrameString(replies["device1"], "type"), "result");
   EXPECT_EQ(Number(replies["device1"], "reference"), 25);
@@ -203,37 +208,54 @@ TEST_F(MqttTest, InvokeAnswersAndADeviceFailureIsADeviceError) {
 TEST_F(MqttTest, SilentDeviceTimesOutAndNothingIsHeldAfterwards) {
   StartAll();
   auto client = Connect();
-  auto replies = Command(*client, "mute",
-                         R"({"messageType":"READ_PROPERTY","properties":["temperature"],"meta":{"timeout":300}})");
+  auto replies = Command(
+      *client, "mute",
+      R"({"messageType":"READ_PROPERTY","properties":["temperature"],"meta":{"timeout":300}})");
   EXPECT_EQ(Code(replies["mute"]), "TIME_OUT");
-  EXPECT_TRUE(WaitFor([&] { return Metric("northbound_mqtt_commands_in_flight") == 0; }, seconds(5)));
+  EXPECT_TRUE(
+      WaitFor([&] { return Metric("northbound_mqtt_commands_in_flight") == 0; }, seconds(5)));
 }
 
 TEST_F(MqttTest, SecondAnswerToOneRequestIsCountedAndDropped) {
   StartAll();
   auto client = Connect();
-  auto replies = Command(*client, "echo", R"({"messageType":"READ_PROPERTY","properties":["temperature"]})");
+  auto replies =
+      Command(*client, "echo", R"({"messageType":"READ_PROPERTY","properties":["temperature"]})");
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(FrameString(replies["echo"], "type"), "result");
-  EXPECT_TRUE(WaitFor([&] { return Metric("northbound_mqtt_unmatched_replies_total") >= 1; }, seconds(5)));
+  EXPECT_TRUE(
+      WaitFor([&] { return Metric("northbound_mqtt_unmatched_replies_total") >= 1; }, seconds(5)));
   // The duplicate reached nobody: the next command gets exactly its own answer.
-  replies = Command(*client, "echo", R"({"messageType":"READ_PROPERTY","properties":["temperature"]})");
+  replies =
+      Command(*client, "echo", R"({"messageType":"READ_PROPERTY","properties":["temperature"]})");
   EXPECT_EQ(replies.size(), 1u);
 }
 
 TEST_F(MqttTest, ReportsAndEventsReachSubscribersAndInvalidOnesAreDropped) {
   StartAll();
   auto client = Connect();
-  client->SendText(R"({"type":"sub","id":"r","topic":"/device/sagoo-product/device1/message/property/report"})");
-  client->SendText(R"({"type":"sub","id":"e","topic":"/device/sagoo-product/device1/message/event/overheat"})");
+  client->SendText(
+      R"({"type":"sub","id":"r","topic":"/device/sagoo-product/device1/message/property/report"})");
+  client->SendText(
+      R"({"type":"sub","id":"e","topic":"/device/sagoo-product/device1/message/event/overheat"})");
   ASSERT_TRUE(WaitFor([&] { return Metric("northbound_device_subscriptions") == 2; }, seconds(5)));
   const std::string base = "/sys/sagoo-product/device1/thing/event/";
   // Undefined property, wrong type, out of range: none of these is forwarded.
-  ASSERT_TRUE(broker_.Publish(base + "property/post", R"({"id":"1","version":"1.0","params":{"bogus":1},"method":"thing.event.property.post"})"));
-  ASSERT_TRUE(broker_.Publish(base + "property/post", R"({"id":"2","version":"1.0","params":{"temperature":"hot"},"method":"thing.event.property.post"})"));
-  ASSERT_TRUE(broker_.Publish(base + "property/post", R"({"id":"3","version":"1.0","params":{"temperature":999},"method":"thing.event.property.post"})"));
-  ASSERT_TRUE(broker_.Publish(base + "property/post", R"({"id":"4","version":"1.0","params":{"temperature":{"value":30.5,"time":1700000000000}},"method":"thing.event.property.post"})"));
-  ASSERT_TRUE(broker_.Publish(base + "overheat/post", R"({"id":"5","version":"1.0","params":{"temperature":99.5},"method":"thing.event.overheat.post"})"));
+  ASSERT_TRUE(broker_.Publish(
+      base + "property/post",
+      R"({"id":"1","version":"1.0","params":{"bogus":1},"method":"thing.event.property.post"})"));
+  ASSERT_TRUE(broker_.Publish(
+      base + "property/post",
+      R"({"id":"2","version":"1.0","params":{"temperature":"hot"},"method":"thing.event.property.post"})"));
+  ASSERT_TRUE(broker_.Publish(
+      base + "property/post",
+      R"({"id":"3","version":"1.0","params":{"temperature":999},"method":"thing.event.property.post"})"));
+  ASSERT_TRUE(broker_.Publish(
+      base + "property/post",
+      R"({"id":"4","version":"1.0","params":{"temperature":{"value":30.5,"time":1700000000000}},"method":"thing.event.property.post"})"));
+  ASSERT_TRUE(broker_.Publish(
+      base + "overheat/post",
+      R"({"id":"5","version":"1.0","params":{"temperature":99.5},"method":"thing.event.overheat.post"})"));
   std::map<std::string, json::object> by_id;
   while (by_id.size() < 2) {
     auto frame = client->ReceiveJson(seconds(10));
@@ -268,7 +290,8 @@ TEST_F(MqttTest, GarbageAndHugePayloadsAreCountedAndDropped) {
       << dropped("json") << " " << dropped("too_large") << " " << dropped("unknown_device");
   // Still serving, and the device still answers.
   auto client = Connect();
-  auto replies = Command(*client, "device1", R"({"messageType":"READ_PROPERTY","properties":["humidity"]})");
+  auto replies =
+      Command(*client, "device1", R"({"messageType":"READ_PROPERTY","properties":["humidity"]})");
   EXPECT_EQ(Number(replies["device1"], "humidity"), 40);
 }
 
@@ -288,8 +311,10 @@ TEST_F(MqttTest, LastWillTakesDevicesOfflineAndCommandsGetClientOffline) {
 TEST_F(MqttTest, BrokerRestartMidCommandIsNoReplyThenDevicesComeBack) {
   StartAll();
   auto client = Connect();
-  client->SendText(R"({"type":"sub","id":"slow","topic":"/device-message-sender/sagoo-product/mute","parameter":{"messageType":"READ_PROPERTY","meta":{"timeout":20000}}})");
-  ASSERT_TRUE(WaitFor([&] { return Metric("northbound_mqtt_commands_in_flight") == 1; }, seconds(5)));
+  client->SendText(
+      R"({"type":"sub","id":"slow","topic":"/device-message-sender/sagoo-product/mute","parameter":{"messageType":"READ_PROPERTY","meta":{"timeout":20000}}})");
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric("northbound_mqtt_commands_in_flight") == 1; }, seconds(5)));
   broker_.Kill();
   auto frames = UntilComplete(*client, "slow");
   ASSERT_EQ(frames.size(), 2u);
@@ -299,10 +324,12 @@ TEST_F(MqttTest, BrokerRestartMidCommandIsNoReplyThenDevicesComeBack) {
   EXPECT_EQ(Code(replies["device1"]), "CLIENT_OFFLINE");
   // The same broker comes back on the same port; device-service and the devices reconnect.
   ASSERT_TRUE(broker_.Start()) << broker_.log();
-  ASSERT_TRUE(WaitFor([&] { return Metric("northbound_device_devices_online{product=\"sagoo-product\"}") == 5; },
-                      seconds(30)))
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric("northbound_device_devices_online{product=\"sagoo-product\"}") == 5; },
+      seconds(30)))
       << stack_->logs() << ReadFile(dir_.File("devices.log"));
-  replies = Command(*client, "device1", R"({"messageType":"READ_PROPERTY","properties":["humidity"]})");
+  replies =
+      Command(*client, "device1", R"({"messageType":"READ_PROPERTY","properties":["humidity"]})");
   EXPECT_EQ(Number(replies["device1"], "humidity"), 40);
   EXPECT_GE(Metric("northbound_mqtt_reconnects_total{broker=\"local\"}"), 1);
   EXPECT_TRUE(stack_->device().process().running());
@@ -318,8 +345,9 @@ TEST_F(MqttAuthTest, WrongPasswordIsLoggedDevicesStayOfflineAndItRetries) {
   StartAll(absl::StrCat("        username: northbound\n        password_file: ",
                         dir_.File("mqtt-password"), "\n"),
            /*start_devices=*/false);
-  ASSERT_TRUE(WaitFor([&] { return Metric("northbound_mqtt_reconnects_total{broker=\"local\"}") >= 2; },
-                      seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric("northbound_mqtt_reconnects_total{broker=\"local\"}") >= 2; },
+              seconds(10)));
   const std::string logs = stack_->device().log();
   EXPECT_NE(logs.find("mqtt broker refused the connection"), std::string::npos) << logs;
   EXPECT_EQ(logs.find("wrong-password"), std::string::npos) << "the password is logged";

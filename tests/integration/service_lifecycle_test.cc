@@ -4,9 +4,9 @@
 
 #include <fstream>
 
-#include "gtest/gtest.h"
-#include "grpcpp/grpcpp.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "tests/support/http_get.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
@@ -26,8 +26,8 @@ void PrintTo(const Binary& binary, std::ostream* out) { *out << binary.name; }
 class ServiceLifecycleTest : public ::testing::TestWithParam<Binary> {};
 
 bool GrpcHealthy(int port) {
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -52,8 +52,8 @@ TEST_P(ServiceLifecycleTest, ServesHealthAndMetricsAndStopsCleanlyOnSigterm) {
   ASSERT_TRUE(service.started()) << service.log();
 
   if (binary.grpc) {
-    EXPECT_TRUE(WaitFor([&] { return GrpcHealthy(service.port("grpc_port")); },
-                        std::chrono::seconds(10)))
+    EXPECT_TRUE(
+        WaitFor([&] { return GrpcHealthy(service.port("grpc_port")); }, std::chrono::seconds(10)))
         << service.log();
   } else {
     const HttpResult health = HttpGet(service.port("http_port"), "/healthz");
@@ -66,7 +66,8 @@ TEST_P(ServiceLifecycleTest, ServesHealthAndMetricsAndStopsCleanlyOnSigterm) {
   EXPECT_NE(metrics.body.find("# TYPE"), std::string::npos) << metrics.body;
   const std::string exposition = dir.File("metrics.txt");
   std::ofstream(exposition) << metrics.body;
-  const CommandResult check = RunCommand(std::string(NB_PROMTOOL) + " check metrics < " + exposition);
+  const CommandResult check =
+      RunCommand(std::string(NB_PROMTOOL) + " check metrics < " + exposition);
   EXPECT_EQ(check.exit_status, 0) << check.output << "\n" << metrics.body;
 
   service.process().Signal(SIGTERM);

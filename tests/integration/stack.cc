@@ -10,7 +10,8 @@ namespace pb = northbound::auth::v1;
 pb::Permissions AllPermissions() {
   pb::Permissions permissions;
   permissions.set_all_products(true);
-  for (auto operation : {pb::READ_PROPERTY, pb::WRITE_PROPERTY, pb::INVOKE_FUNCTION, pb::SUBSCRIBE_EVENTS}) {
+  for (auto operation :
+       {pb::READ_PROPERTY, pb::WRITE_PROPERTY, pb::INVOKE_FUNCTION, pb::SUBSCRIBE_EVENTS}) {
     permissions.add_operations(operation);
   }
   return permissions;
@@ -22,31 +23,30 @@ Stack::Stack(StackOptions options) : options_(std::move(options)) {
   if (!device_->started() || !auth_->started()) return;
   device_port_ = device_->port("grpc_port");
   auth_port_ = auth_->port("grpc_port");
-  std::vector<std::string> flags = {
-      "--port=0", "--metrics_port=0",
-      absl::StrCat("--device_service=127.0.0.1:", device_port_),
-      absl::StrCat("--auth_service=127.0.0.1:", auth_port_)};
+  std::vector<std::string> flags = {"--port=0", "--metrics_port=0",
+                                    absl::StrCat("--device_service=127.0.0.1:", device_port_),
+                                    absl::StrCat("--auth_service=127.0.0.1:", auth_port_)};
   flags.insert(flags.end(), options_.frontend_flags.begin(), options_.frontend_flags.end());
   frontend_ = std::make_unique<ServiceProcess>(
       ServiceProcess::Start(NB_WS_FRONTEND_BIN, dir_.path(), "ws_frontend", flags));
   admin_ = pb::ClientAdmin::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", auth_port_),
-                                                       grpc::InsecureChannelCredentials()));
+                                                        grpc::InsecureChannelCredentials()));
 }
 
 void Stack::StartDevice() {
-  std::vector<std::string> flags = {
-      absl::StrCat("--grpc_port=", device_port_), "--metrics_port=0", "--fleet=" + options_.fleet};
+  std::vector<std::string> flags = {absl::StrCat("--grpc_port=", device_port_), "--metrics_port=0",
+                                    "--fleet=" + options_.fleet};
   flags.insert(flags.end(), options_.device_flags.begin(), options_.device_flags.end());
   device_ = std::make_unique<ServiceProcess>(
       ServiceProcess::Start(NB_DEVICE_SERVICE_BIN, dir_.path(), "device_service", flags));
 }
 
 void Stack::StartAuth() {
-  auth_ = std::make_unique<ServiceProcess>(ServiceProcess::Start(
-      NB_AUTH_SERVICE_BIN, dir_.path(), "auth_service",
-      {absl::StrCat("--grpc_port=", auth_port_), "--metrics_port=0",
-       "--database=" + dir_.File("auth.db")},
-      {{"NB_ADMIN_TOKEN", kStackAdminCredential}}));
+  auth_ = std::make_unique<ServiceProcess>(
+      ServiceProcess::Start(NB_AUTH_SERVICE_BIN, dir_.path(), "auth_service",
+                            {absl::StrCat("--grpc_port=", auth_port_), "--metrics_port=0",
+                             "--database=" + dir_.File("auth.db")},
+                            {{"NB_ADMIN_TOKEN", kStackAdminCredential}}));
 }
 
 bool Stack::started() const {
@@ -54,7 +54,8 @@ bool Stack::started() const {
 }
 
 std::string Stack::logs() const {
-  std::string logs = absl::StrCat("--- device-service\n", device_->log(), "--- auth-service\n", auth_->log());
+  std::string logs =
+      absl::StrCat("--- device-service\n", device_->log(), "--- auth-service\n", auth_->log());
   if (frontend_) absl::StrAppend(&logs, "--- ws-frontend\n", frontend_->log());
   return logs;
 }

@@ -33,7 +33,8 @@ class Stack {
   ServiceProcess& frontend() { return *frontend_; }
 
   // Creates a client and returns {id, token}.
-  std::pair<std::string, std::string> CreateClient(const northbound::auth::v1::Permissions& permissions);
+  std::pair<std::string, std::string> CreateClient(
+      const northbound::auth::v1::Permissions& permissions);
   // A client allowed everything.
   std::string FullToken();
   void Revoke(const std::string& client_id);

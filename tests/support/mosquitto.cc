@@ -92,8 +92,8 @@ bool MosquittoBroker::Publish(const std::string& topic, const std::string& paylo
                               bool retain) const {
   const std::string file = dir_ + "/publish.payload";
   std::ofstream(file, std::ios::binary) << payload;
-  std::string command = absl::StrCat("mosquitto_pub -h 127.0.0.1 -p ", port_, " -q 1 -t '",
-                                     topic, "' -f ", file);
+  std::string command =
+      absl::StrCat("mosquitto_pub -h 127.0.0.1 -p ", port_, " -q 1 -t '", topic, "' -f ", file);
   if (retain) absl::StrAppend(&command, " -r");
   if (!username_.empty()) absl::StrAppend(&command, " -u ", username_, " -P ", password_);
   return RunCommand(command).exit_status == 0;

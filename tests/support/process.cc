@@ -14,8 +14,7 @@
 namespace nb::testing {
 
 Process Process::Start(const std::vector<std::string>& argv,
-                       const std::map<std::string, std::string>& env,
-                       const std::string& log_path) {
+                       const std::map<std::string, std::string>& env, const std::string& log_path) {
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
@@ -40,8 +39,7 @@ Process Process::Start(const std::vector<std::string>& argv,
   return Process(pid);
 }
 
-Process::Process(Process&& other) noexcept
-    : pid_(other.pid_), exit_status_(other.exit_status_) {
+Process::Process(Process&& other) noexcept : pid_(other.pid_), exit_status_(other.exit_status_) {
   other.pid_ = -1;
 }
 

@@ -16,11 +16,9 @@ ServiceProcess ServiceProcess::Start(const std::string& binary, const std::strin
   argv.insert(argv.end(), args.begin(), args.end());
   ServiceProcess service(Process::Start(argv, env, log_path), log_path);
   // Sanitizer builds start slowly on a loaded machine; 30 s is a deadline, not a wait.
-  const bool ready = WaitFor(
-      [&] {
-        return std::filesystem::exists(ports_path) || !service.process_.running();
-      },
-      std::chrono::seconds(30));
+  const bool ready =
+      WaitFor([&] { return std::filesystem::exists(ports_path) || !service.process_.running(); },
+              std::chrono::seconds(30));
   if (!ready || !std::filesystem::exists(ports_path)) return service;
   boost::system::error_code error;
   boost::json::value ports = boost::json::parse(ReadFile(ports_path), error);

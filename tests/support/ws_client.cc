@@ -56,14 +56,15 @@ WsClient::Handshake WsClient::Connect(int port, const std::string& target,
     socket.open(asio::ip::tcp::v4(), error);
     socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer_), error);
   }
-  beast::get_lowest_layer(impl_->ws)
-      .connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                       static_cast<unsigned short>(port)),
-               error);
+  beast::get_lowest_layer(impl_->ws).connect(
+      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                              static_cast<unsigned short>(port)),
+      error);
   if (error) return result;
-  impl_->ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& request) {
-    for (const auto& [name, value] : headers) request.set(name, value);
-  }));
+  impl_->ws.set_option(
+      websocket::stream_base::decorator([headers](websocket::request_type& request) {
+        for (const auto& [name, value] : headers) request.set(name, value);
+      }));
   websocket::response_type response;
   bool done = false;
   impl_->ws.async_handshake(response, "127.0.0.1", target, [&](beast::error_code e) {
@@ -93,7 +94,9 @@ bool WsClient::SendText(const std::string& text) {
   return impl_->RunUntil(done, std::chrono::seconds(10)) && !error;
 }
 
-bool WsClient::SendJson(const boost::json::value& value) { return SendText(boost::json::serialize(value)); }
+bool WsClient::SendJson(const boost::json::value& value) {
+  return SendText(boost::json::serialize(value));
+}
 
 bool WsClient::SendBinary(const std::string& bytes) {
   if (!impl_->open) return false;
@@ -120,9 +123,11 @@ std::optional<std::string> WsClient::Receive(std::chrono::milliseconds timeout) 
     impl_->open = false;
     // A close frame may have arrived even when the read failed otherwise (say, the
     // server closed while this client was still writing).
-    if (error == websocket::error::closed || impl_->ws.reason().code != websocket::close_code::none) {
+    if (error == websocket::error::closed ||
+        impl_->ws.reason().code != websocket::close_code::none) {
       close_code_ = impl_->ws.reason().code;
-      close_reason_ = std::string(impl_->ws.reason().reason.data(), impl_->ws.reason().reason.size());
+      close_reason_ =
+          std::string(impl_->ws.reason().reason.data(), impl_->ws.reason().reason.size());
     } else {
       close_code_ = 1006;
     }
@@ -145,7 +150,8 @@ std::optional<boost::json::object> WsClient::ReceiveJson(std::chrono::millisecon
 int WsClient::WaitForClose(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (impl_->open && std::chrono::steady_clock::now() < deadline) {
-    Receive(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+    Receive(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()));
   }
   return close_code_;
 }

@@ -106,20 +106,21 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
   auto call = std::make_shared<Call>(*this);
   call->request.set_token(token);
   call->context.set_deadline(std::chrono::system_clock::now() + timeout_);
-  stub_->async()->ValidateToken(
-      &call->context, &call->request, &call->response,
-      [this, call, done = std::move(done)](grpc::Status status) {
-        if (status.ok()) {
-          std::lock_guard<std::mutex> lock(mu_);
-          if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-          cache_[call->request.token()] = {call->response, std::chrono::steady_clock::now() + cache_ttl_};
-        }
-        if (status.ok()) {
-          done(call->response);
-        } else {
-          done(absl::UnavailableError("auth-service is not available"));
-        }
-      });
+  stub_->async()->ValidateToken(&call->context, &call->request, &call->response,
+                                [this, call, done = std::move(done)](grpc::Status status) {
+                                  if (status.ok()) {
+                                    std::lock_guard<std::mutex> lock(mu_);
+                                    if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+                                    cache_[call->request.token()] = {
+                                        call->response,
+                                        std::chrono::steady_clock::now() + cache_ttl_};
+                                  }
+                                  if (status.ok()) {
+                                    done(call->response);
+                                  } else {
+                                    done(absl::UnavailableError("auth-service is not available"));
+                                  }
+                                });
 }
 
 void AuthClient::Forget(const std::string& client_id) {

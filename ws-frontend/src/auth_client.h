@@ -1,16 +1,16 @@
 #ifndef NORTHBOUND_WS_FRONTEND_AUTH_CLIENT_H_
 #define NORTHBOUND_WS_FRONTEND_AUTH_CLIENT_H_
 
-#include "absl/base/thread_annotations.h"
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include <mutex>
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "northbound/auth/v1/auth.grpc.pb.h"

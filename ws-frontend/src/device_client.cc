@@ -14,7 +14,8 @@ DeviceClient::DeviceClient(const std::string& target, int channels) {
     arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     // A restarted device-service is found again quickly.
     arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2'000);
-    channels_.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments));
+    channels_.push_back(
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments));
     stubs_.push_back(northbound::device::v1::DeviceService::NewStub(channels_.back()));
   }
 }

@@ -1,11 +1,11 @@
 #include "ws-frontend/src/frame_codec.h"
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "boost/json/parse.hpp"
-#include <algorithm>
-#include <vector>
-#include <cmath>
-
 #include "boost/json/serialize.hpp"
 #include "common/json_text.h"
 #include "common/topic.h"
@@ -16,7 +16,9 @@ namespace {
 namespace json = boost::json;
 using northbound::common::v1::ErrorCode;
 
-json::string_view View(absl::string_view text) { return json::string_view(text.data(), text.size()); }
+json::string_view View(absl::string_view text) {
+  return json::string_view(text.data(), text.size());
+}
 
 FrameError Error(ErrorCode code, std::string message) {
   FrameError error;
@@ -50,14 +52,16 @@ std::variant<ClientFrame, FrameError> ParseClientFrame(absl::string_view text) {
   json::error_code parse_error;
   json::value value = json::parse(View(text), parse_error, {}, options);
   if (parse_error) {
-    return Error(ErrorCode::PARAMETER_ERROR, absl::StrCat("malformed JSON: ", parse_error.message()));
+    return Error(ErrorCode::PARAMETER_ERROR,
+                 absl::StrCat("malformed JSON: ", parse_error.message()));
   }
   if (!value.is_object()) return Error(ErrorCode::PARAMETER_ERROR, "a frame must be a JSON object");
   json::object& frame = value.get_object();
 
   const json::value* type = frame.if_contains("type");
   const bool is_sub = type != nullptr && type->is_string() && type->get_string() == "sub";
-  std::variant<std::string, FrameError> id = ReadId(frame, is_sub || (type && type->is_string() && type->get_string() == "unsub"));
+  std::variant<std::string, FrameError> id =
+      ReadId(frame, is_sub || (type && type->is_string() && type->get_string() == "unsub"));
   if (std::holds_alternative<FrameError>(id)) return std::get<FrameError>(id);
   const std::string& frame_id = std::get<std::string>(id);
   std::optional<std::string> known_id;
@@ -70,16 +74,19 @@ std::variant<ClientFrame, FrameError> ParseClientFrame(absl::string_view text) {
     return error;
   };
 
-  if (type == nullptr || type->is_null()) return fail(ErrorCode::PARAMETER_ERROR, "type is required");
+  if (type == nullptr || type->is_null())
+    return fail(ErrorCode::PARAMETER_ERROR, "type is required");
   if (!type->is_string()) return fail(ErrorCode::PARAMETER_ERROR, "type must be a string");
   const json::string& type_name = type->get_string();
 
   if (type_name == "ping") return ClientFrame(PingFrame{known_id});
   if (type_name == "unsub") return ClientFrame(UnsubFrame{frame_id});
   if (type_name != "sub") {
-    return fail(ErrorCode::UNSUPPORTED_MESSAGE,
-                absl::StrCat("unknown frame type \"", absl::string_view(type_name.data(), std::min<size_t>(type_name.size(), 32)),
-                             "\" (use sub, unsub or ping)"));
+    return fail(
+        ErrorCode::UNSUPPORTED_MESSAGE,
+        absl::StrCat("unknown frame type \"",
+                     absl::string_view(type_name.data(), std::min<size_t>(type_name.size(), 32)),
+                     "\" (use sub, unsub or ping)"));
   }
   SubFrame sub;
   sub.id = frame_id;
@@ -100,8 +107,9 @@ std::variant<ClientFrame, FrameError> ParseClientFrame(absl::string_view text) {
   return ClientFrame(std::move(sub));
 }
 
-std::string ErrorFrame(const std::optional<std::string>& id, const std::optional<std::string>& topic,
-                       ErrorCode code, absl::string_view message) {
+std::string ErrorFrame(const std::optional<std::string>& id,
+                       const std::optional<std::string>& topic, ErrorCode code,
+                       absl::string_view message) {
   json::object frame;
   frame["type"] = "error";
   if (id) {
@@ -115,7 +123,8 @@ std::string ErrorFrame(const std::optional<std::string>& id, const std::optional
 }
 
 std::string DeviceErrorFrame(absl::string_view id, absl::string_view topic,
-                             absl::string_view device_id, ErrorCode code, absl::string_view message) {
+                             absl::string_view device_id, ErrorCode code,
+                             absl::string_view message) {
   json::object frame;
   frame["type"] = "error";
   frame["id"] = View(id);
@@ -180,7 +189,8 @@ std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
   return ResultFrame(id, topic, std::move(extra), ToJson(reply.payload()));
 }
 
-std::string DeviceEventFrame(absl::string_view id, const northbound::device::v1::DeviceEvent& event) {
+std::string DeviceEventFrame(absl::string_view id,
+                             const northbound::device::v1::DeviceEvent& event) {
   json::object extra;
   extra["deviceId"] = View(event.device_key());
   if (!event.message_id().empty()) extra["messageId"] = View(event.message_id());

@@ -53,11 +53,13 @@ std::variant<ClientFrame, FrameError> ParseClientFrame(absl::string_view text);
 
 // Server frames, serialized. Every frame that answers a request carries the request's id
 // as both "id" and "requestId".
-std::string ErrorFrame(const std::optional<std::string>& id, const std::optional<std::string>& topic,
-                       ErrorCode code, absl::string_view message);
+std::string ErrorFrame(const std::optional<std::string>& id,
+                       const std::optional<std::string>& topic, ErrorCode code,
+                       absl::string_view message);
 // The failure of one device of a command: an error frame with its deviceId.
 std::string DeviceErrorFrame(absl::string_view id, absl::string_view topic,
-                             absl::string_view device_id, ErrorCode code, absl::string_view message);
+                             absl::string_view device_id, ErrorCode code,
+                             absl::string_view message);
 std::string CompleteFrame(absl::string_view id, absl::string_view topic);
 std::string PongFrame(const std::optional<std::string>& id);
 std::string AuthErrorFrame(absl::string_view message);
@@ -74,7 +76,8 @@ std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
                            const northbound::device::v1::SendReply& reply);
 // One live event for subscription `id`: a result on the event's actual topic; failed
 // replies add code and message, and events lost to a full queue before it add "dropped".
-std::string DeviceEventFrame(absl::string_view id, const northbound::device::v1::DeviceEvent& event);
+std::string DeviceEventFrame(absl::string_view id,
+                             const northbound::device::v1::DeviceEvent& event);
 
 // The frame's "type" for metrics: sub, unsub, ping, or "invalid".
 absl::string_view FrameTypeName(const ClientFrame& frame);

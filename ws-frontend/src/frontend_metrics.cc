@@ -19,7 +19,8 @@ FrontendMetrics::FrontendMetrics(prometheus::Registry& registry) {
                  .Name(MetricName("frontend", "frames_in", "", true))
                  .Help("Frames received from clients, by type.")
                  .Register(registry);
-  for (const char* type : {"sub", "unsub", "ping", "invalid", "binary"}) frames_in_[type] = &in.Add({{"type", type}});
+  for (const char* type : {"sub", "unsub", "ping", "invalid", "binary"})
+    frames_in_[type] = &in.Add({{"type", type}});
   auto& out = prometheus::BuildCounter()
                   .Name(MetricName("frontend", "frames_out", "", true))
                   .Help("Frames sent to clients, by type.")
@@ -31,13 +32,16 @@ FrontendMetrics::FrontendMetrics(prometheus::Registry& registry) {
                             .Name(MetricName("frontend", "subscriptions"))
                             .Help("Live subscriptions, by topic family.")
                             .Register(registry);
-  for (const char* family : {"command", "event"}) subscriptions_[family] = &subscriptions.Add({{"family", family}});
+  for (const char* family : {"command", "event"})
+    subscriptions_[family] = &subscriptions.Add({{"family", family}});
   auto& errors = prometheus::BuildCounter()
                      .Name(MetricName("frontend", "errors", "", true))
                      .Help("Error frames sent, by protocol error code.")
                      .Register(registry);
-  for (int code = northbound::common::v1::ErrorCode_MIN + 1; code <= northbound::common::v1::ErrorCode_MAX; ++code) {
-    errors_[code] = &errors.Add({{"code", std::string(ErrorCodeName(static_cast<ErrorCode>(code)))}});
+  for (int code = northbound::common::v1::ErrorCode_MIN + 1;
+       code <= northbound::common::v1::ErrorCode_MAX; ++code) {
+    errors_[code] =
+        &errors.Add({{"code", std::string(ErrorCodeName(static_cast<ErrorCode>(code)))}});
   }
   auto& closes = prometheus::BuildCounter()
                      .Name(MetricName("frontend", "closes", "", true))
@@ -46,17 +50,19 @@ FrontendMetrics::FrontendMetrics(prometheus::Registry& registry) {
   for (int code : {1000, 1001, 1007, 1008, 1009, 1011, 1013, 4008, 4029}) {
     closes_[code] = &closes.Add({{"code", std::to_string(code)}});
   }
-  auto& cache = prometheus::BuildCounter()
-                    .Name(MetricName("frontend", "auth_cache", "", true))
-                    .Help("Token validations answered from the cache (hit) or by auth-service (miss).")
-                    .Register(registry);
+  auto& cache =
+      prometheus::BuildCounter()
+          .Name(MetricName("frontend", "auth_cache", "", true))
+          .Help("Token validations answered from the cache (hit) or by auth-service (miss).")
+          .Register(registry);
   cache_hits_ = &cache.Add({{"result", "hit"}});
   cache_misses_ = &cache.Add({{"result", "miss"}});
   auto& rpc = prometheus::BuildHistogram()
                   .Name(MetricName("frontend", "device_rpc_latency", "seconds"))
                   .Help("Duration of device-service calls made for subscriptions, by RPC.")
                   .Register(registry);
-  for (const char* name : {"send", "subscribe"}) device_rpc_[name] = &rpc.Add({{"rpc", name}}, LatencyBuckets());
+  for (const char* name : {"send", "subscribe"})
+    device_rpc_[name] = &rpc.Add({{"rpc", name}}, LatencyBuckets());
 }
 
 void FrontendMetrics::CountFrameIn(const std::string& type) {

@@ -49,7 +49,8 @@ void HttpSession::OnRead(beast::error_code error, std::size_t) {
 
   if (path == "/healthz") return Reply(http::status::ok, "ok\n");
   if (path == "/readyz") {
-    if (context_.state.draining.load()) return Reply(http::status::service_unavailable, "draining\n");
+    if (context_.state.draining.load())
+      return Reply(http::status::service_unavailable, "draining\n");
     if (!context_.devices->Reachable()) {
       return Reply(http::status::service_unavailable, "device-service unreachable\n");
     }
@@ -111,11 +112,10 @@ void HttpSession::Reply(http::status status, std::string body) {
   response->body() = std::move(body);
   response->prepare_payload();
   const bool keep_alive = response->keep_alive();
-  http::async_write(stream_, *response,
-                    [self = shared_from_this(), response, keep_alive](beast::error_code error,
-                                                                      std::size_t bytes) {
-                      self->OnWrite(keep_alive, error, bytes);
-                    });
+  http::async_write(
+      stream_, *response,
+      [self = shared_from_this(), response, keep_alive](
+          beast::error_code error, std::size_t bytes) { self->OnWrite(keep_alive, error, bytes); });
 }
 
 void HttpSession::OnWrite(bool keep_alive, beast::error_code error, std::size_t) {

@@ -44,11 +44,11 @@ void Listener::Stop() {
 
 void Listener::DoAccept() {
   // Each connection gets its own strand: all of a session's state is touched only there.
-  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
-                                                     boost::system::error_code error,
-                                                     tcp::socket socket) {
-    self->OnAccept(error, std::move(socket));
-  });
+  acceptor_.async_accept(
+      asio::make_strand(io_),
+      [self = shared_from_this()](boost::system::error_code error, tcp::socket socket) {
+        self->OnAccept(error, std::move(socket));
+      });
 }
 
 void Listener::OnAccept(boost::system::error_code error, tcp::socket socket) {
@@ -64,8 +64,8 @@ void Listener::OnAccept(boost::system::error_code error, tcp::socket socket) {
     // Small frames go out back to back (result, then complete): no Nagle delay.
     socket.set_option(tcp::no_delay(true), ignored);
     if (context_.limits.socket_send_buffer_bytes > 0) {
-      socket.set_option(asio::socket_base::send_buffer_size(context_.limits.socket_send_buffer_bytes),
-                        ignored);
+      socket.set_option(
+          asio::socket_base::send_buffer_size(context_.limits.socket_send_buffer_bytes), ignored);
     }
     std::make_shared<HttpSession>(std::move(socket), context_)->Run();
   }

@@ -12,7 +12,8 @@ class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;
 
-  RateLimiter(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst), last_(Clock::now()) {}
+  RateLimiter(double rate, double burst)
+      : rate_(rate), burst_(burst), tokens_(burst), last_(Clock::now()) {}
 
   bool Allow(Clock::time_point now = Clock::now()) {
     const double elapsed = std::chrono::duration<double>(now - last_).count();

@@ -1,13 +1,13 @@
 #ifndef NORTHBOUND_WS_FRONTEND_SESSION_REGISTRY_H_
 #define NORTHBOUND_WS_FRONTEND_SESSION_REGISTRY_H_
 
-#include "absl/base/thread_annotations.h"
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include <mutex>
 
 namespace nb::frontend {
 

@@ -80,12 +80,13 @@ class StreamHandle {
 template <typename Request, typename Response>
 class StreamingCall final : public grpc::ClientReadReactor<Response> {
  public:
-  using StartFn = std::function<void(grpc::ClientContext*, const Request*,
-                                     grpc::ClientReadReactor<Response>*)>;
+  using StartFn =
+      std::function<void(grpc::ClientContext*, const Request*, grpc::ClientReadReactor<Response>*)>;
 
   // Starts the call; the first read is requested at once. Call on the strand. `live`
   // (which outlives the call) counts it until the reactor is gone.
-  static std::shared_ptr<StreamHandle> Start(Strand strand, std::weak_ptr<StreamSink<Response>> sink,
+  static std::shared_ptr<StreamHandle> Start(Strand strand,
+                                             std::weak_ptr<StreamSink<Response>> sink,
                                              uint64_t call_id, Request request, LiveCalls& live,
                                              StartFn start) {
     live.Add();

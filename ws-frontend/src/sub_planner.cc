@@ -54,11 +54,14 @@ absl::Status ApplyHeaders(const json::object& parameter, device::SendRequest& re
     if (!headers->is_object()) return ParameterError(absl::StrCat(name, " must be an object"));
     const json::object& object = headers->get_object();
     if (const json::value* async = object.if_contains("async"); async && !async->is_null()) {
-      if (!async->is_bool()) return ParameterError(absl::StrCat(name, ".async must be true or false"));
+      if (!async->is_bool())
+        return ParameterError(absl::StrCat(name, ".async must be true or false"));
       request.set_async(async->get_bool());
     }
-    if (const json::value* timeout = object.if_contains("timeout"); timeout && !timeout->is_null()) {
-      if (!timeout->is_number()) return ParameterError(absl::StrCat(name, ".timeout must be a number of ms"));
+    if (const json::value* timeout = object.if_contains("timeout");
+        timeout && !timeout->is_null()) {
+      if (!timeout->is_number())
+        return ParameterError(absl::StrCat(name, ".timeout must be a number of ms"));
       const double ms = timeout->to_number<double>();
       if (!(ms >= 100 && ms <= 60000) || ms != std::floor(ms)) {
         return ParameterError(absl::StrCat(name, ".timeout must be 100..60000 ms"));
@@ -72,7 +75,8 @@ absl::Status ApplyHeaders(const json::object& parameter, device::SendRequest& re
 absl::Status ApplyRead(const json::object& parameter, device::SendRequest& request) {
   const json::value* properties = parameter.if_contains("properties");
   if (properties == nullptr || properties->is_null()) return absl::OkStatus();
-  if (!properties->is_array()) return ParameterError("properties must be a list of property ids to read");
+  if (!properties->is_array())
+    return ParameterError("properties must be a list of property ids to read");
   for (const json::value& id : properties->get_array()) {
     if (!id.is_string() || id.get_string().empty()) {
       return ParameterError("properties must be a list of property ids to read");
@@ -107,7 +111,8 @@ absl::Status ApplyInvoke(const json::object& parameter, device::SendRequest& req
     *request.mutable_inputs() = ToProtoStruct(inputs->get_object());
     return absl::OkStatus();
   }
-  if (!inputs->is_array()) return ParameterError("inputs must be an object or a list of {name, value}");
+  if (!inputs->is_array())
+    return ParameterError("inputs must be an object or a list of {name, value}");
   for (const json::value& item : inputs->get_array()) {
     const json::object* pair = item.if_object();
     const json::value* name = pair ? pair->if_contains("name") : nullptr;
@@ -115,7 +120,8 @@ absl::Status ApplyInvoke(const json::object& parameter, device::SendRequest& req
     if (name == nullptr || !name->is_string() || name->get_string().empty() || value == nullptr) {
       return ParameterError("each input in the list must be {\"name\": ..., \"value\": ...}");
     }
-    (*request.mutable_inputs()->mutable_fields())[std::string(name->get_string())] = ToProtoValue(*value);
+    (*request.mutable_inputs()->mutable_fields())[std::string(name->get_string())] =
+        ToProtoValue(*value);
   }
   return absl::OkStatus();
 }
@@ -123,8 +129,8 @@ absl::Status ApplyInvoke(const json::object& parameter, device::SendRequest& req
 // Thing-model ids are short; a longer name cannot exist and is refused before any RPC.
 absl::Status CheckNames(const device::SendRequest& request) {
   auto too_long = [](absl::string_view what, absl::string_view name) {
-    return ParameterError(absl::StrCat(what, " ", Quoted(name), " is longer than ",
-                                       kMaxNameBytes, " bytes"));
+    return ParameterError(
+        absl::StrCat(what, " ", Quoted(name), " is longer than ", kMaxNameBytes, " bytes"));
   };
   for (const std::string& id : request.properties()) {
     if (id.size() > kMaxNameBytes) return too_long("property", id);

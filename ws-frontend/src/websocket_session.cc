@@ -24,7 +24,8 @@ constexpr auto kCloseHandshakeLimit = std::chrono::seconds(5);
 
 }  // namespace
 
-WebsocketSession::WebsocketSession(beast::tcp_stream stream, FrontendContext& context, std::string token)
+WebsocketSession::WebsocketSession(beast::tcp_stream stream, FrontendContext& context,
+                                   std::string token)
     : ws_(std::move(stream)),
       strand_(*ws_.get_executor().target<Strand>()),
       context_(context),
@@ -36,10 +37,12 @@ WebsocketSession::WebsocketSession(beast::tcp_stream stream, FrontendContext& co
 WebsocketSession::~WebsocketSession() = default;
 
 void WebsocketSession::Run(Request request) {
-  asio::dispatch(strand_, [self = shared_from_this(), request = std::make_shared<Request>(std::move(request))] {
+  asio::dispatch(strand_, [self = shared_from_this(),
+                           request = std::make_shared<Request>(std::move(request))] {
     // The WebSocket layer's own timeouts take over from the TCP stream's.
     beast::get_lowest_layer(self->ws_).expires_never();
-    websocket::stream_base::timeout timeout = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    websocket::stream_base::timeout timeout =
+        websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeout.idle_timeout = self->context_.limits.idle_timeout;
     timeout.keep_alive_pings = true;
     self->ws_.set_option(timeout);
@@ -47,7 +50,8 @@ void WebsocketSession::Run(Request request) {
     self->ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
       response.set(beast::http::field::server, "northbound-ws-frontend");
     }));
-    self->ws_.async_accept(*request, [self, request](beast::error_code error) { self->OnAccept(error); });
+    self->ws_.async_accept(*request,
+                           [self, request](beast::error_code error) { self->OnAccept(error); });
   });
 }
 
@@ -70,10 +74,12 @@ void WebsocketSession::OnAccept(beast::error_code error) {
   });
 }
 
-void WebsocketSession::OnValidated(absl::StatusOr<auth::ValidateTokenResponse> result, bool initial) {
+void WebsocketSession::OnValidated(absl::StatusOr<auth::ValidateTokenResponse> result,
+                                   bool initial) {
   if (finished_ || closing_) return;
   if (!result.ok()) {
-    if (!initial) return;  // Sessions already authenticated keep working while auth-service is away.
+    if (!initial)
+      return;  // Sessions already authenticated keep working while auth-service is away.
     Send(ErrorFrame(std::nullopt, std::nullopt, ErrorCode::SERVER_NOT_AVAILABLE,
                     "auth-service is not available; try again later"),
          "error");
@@ -144,7 +150,8 @@ void WebsocketSession::OnRead(beast::error_code error, std::size_t) {
 }
 
 void WebsocketSession::HandleText(std::string_view text) {
-  std::variant<ClientFrame, FrameError> parsed = ParseClientFrame(absl::string_view(text.data(), text.size()));
+  std::variant<ClientFrame, FrameError> parsed =
+      ParseClientFrame(absl::string_view(text.data(), text.size()));
   const auto now = Clock::now();
   if (!rate_.Allow(now)) {
     // An episode of abuse starts after a second without limiting; 10 s of it closes.
@@ -207,7 +214,8 @@ void WebsocketSession::HandleSub(SubFrame sub) {
   if (!plan.ok()) {
     return Reject(sub.id, sub.topic, ErrorCodeOf(plan.status()), plan.status().message(), true);
   }
-  if (auto* command = std::get_if<CommandPlan>(&*plan)) return StartCommand(sub, std::move(*command));
+  if (auto* command = std::get_if<CommandPlan>(&*plan))
+    return StartCommand(sub, std::move(*command));
   StartEvents(sub, std::get<EventPlan>(*plan));
 }
 
@@ -290,7 +298,8 @@ void WebsocketSession::OnStreamMessage(uint64_t call_id, device::SendReply reply
   if (subscription == nullptr || closing_) return;
   const bool failed = reply.code() != ErrorCode::ERROR_CODE_UNSPECIFIED;
   if (failed) context_.metrics->CountError(reply.code());
-  Send(SendReplyFrame(subscription->id, subscription->product_key, reply), failed ? "error" : "result");
+  Send(SendReplyFrame(subscription->id, subscription->product_key, reply),
+       failed ? "error" : "result");
   AfterMessage(call_id);
 }
 

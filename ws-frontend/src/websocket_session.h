@@ -62,7 +62,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   };
 
   void OnAccept(boost::beast::error_code error);
-  void OnValidated(absl::StatusOr<northbound::auth::v1::ValidateTokenResponse> result, bool initial);
+  void OnValidated(absl::StatusOr<northbound::auth::v1::ValidateTokenResponse> result,
+                   bool initial);
   void DoRead();
   void OnRead(boost::beast::error_code error, std::size_t bytes);
   void HandleText(std::string_view text);

@@ -1,8 +1,8 @@
 #include "device-service/src/drivers/alink_codec.h"
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "boost/json/monotonic_resource.hpp"
 #include "boost/json/parse.hpp"
 #include "common/json_text.h"
@@ -63,8 +63,8 @@ std::string IdOf(const json::object& object) {
 const json::value& Unwrapped(const json::value& value) {
   if (const json::object* wrapper = value.if_object()) {
     const json::value* inner = wrapper->if_contains("value");
-    if (inner != nullptr && (wrapper->size() == 1 ||
-                             (wrapper->size() == 2 && wrapper->contains("time")))) {
+    if (inner != nullptr &&
+        (wrapper->size() == 1 || (wrapper->size() == 2 && wrapper->contains("time")))) {
       return *inner;
     }
   }
@@ -183,8 +183,8 @@ std::string EncodeRequest(const Command& command) {
       request["params"] = ToJson(command.inputs);
   }
   const absl::string_view method = MethodOf(command);
-  request["method"] = method.empty() ? absl::StrCat("thing.service.", command.function_id)
-                                     : std::string(method);
+  request["method"] =
+      method.empty() ? absl::StrCat("thing.service.", command.function_id) : std::string(method);
   return Serialize(request);
 }
 
@@ -218,8 +218,7 @@ absl::StatusOr<Post> DecodePost(absl::string_view payload) {
       const json::value* ack = sys->get_object().if_contains("ack");
       post.ack = ack != nullptr && ack->is_int64() && ack->get_int64() == 1;
     }
-    if (const json::value* method = object.if_contains("method");
-        method && method->is_string()) {
+    if (const json::value* method = object.if_contains("method"); method && method->is_string()) {
       post.method = std::string(method->get_string());
     }
     const json::value* params = object.if_contains("params");
@@ -341,8 +340,7 @@ DeviceAnswer AnswerFromReply(const ThingModel& model, const Command& command, co
         if (output == nullptr) {
           return DeviceError(absl::StrCat("device answered an undefined output ", Quoted(id)));
         }
-        if (absl::Status s = CheckValue(output->spec(), value, "output", id);
-            !s.ok()) {
+        if (absl::Status s = CheckValue(output->spec(), value, "output", id); !s.ok()) {
           return DeviceError(absl::StrCat("device answered an invalid output: ", s.message()));
         }
         (*answer.payload.mutable_fields())[id] = value;

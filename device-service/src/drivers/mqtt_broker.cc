@@ -78,9 +78,8 @@ class MosquittoConnection final : public BrokerConnection {
           settings_.cert_file.empty() ? nullptr : settings_.cert_file.c_str(),
           settings_.key_file.empty() ? nullptr : settings_.key_file.c_str(), nullptr);
       if (rc != MOSQ_ERR_SUCCESS) {
-        return absl::InvalidArgumentError(absl::StrCat("mqtt broker '", settings_.name,
-                                                       "': TLS files refused: ",
-                                                       mosquitto_strerror(rc)));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "mqtt broker '", settings_.name, "': TLS files refused: ", mosquitto_strerror(rc)));
       }
     }
     mosquitto_connect_callback_set(mosq_, [](mosquitto*, void* self, int rc) {
@@ -127,8 +126,8 @@ class MosquittoConnection final : public BrokerConnection {
       metrics_.in_flight().Increment();
     }
     std::move(on_dispatched)(absl::OkStatus());
-    const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()),
-                                     payload.data(), kQos, false);
+    const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(),
+                                     static_cast<int>(payload.size()), payload.data(), kQos, false);
     if (rc == MOSQ_ERR_SUCCESS) {
       metrics_.CountMessage(Direction::kOut, Kind::kRequest);
       return;
@@ -180,8 +179,8 @@ class MosquittoConnection final : public BrokerConnection {
     while (!stopping_.load()) {
       if (!first) reconnects_.Increment();
       first = false;
-      int rc = mosquitto_connect(mosq_, settings_.host.c_str(), settings_.port,
-                                 settings_.keepalive_s);
+      int rc =
+          mosquitto_connect(mosq_, settings_.host.c_str(), settings_.port, settings_.keepalive_s);
       if (rc == MOSQ_ERR_SUCCESS) {
         auto next_sweep = Clock::now();
         while (!stopping_.load()) {
@@ -197,7 +196,8 @@ class MosquittoConnection final : public BrokerConnection {
       }
       if (stopping_.load()) {
         // A clean goodbye, written by one more turn of the loop.
-        if (mosquitto_disconnect(mosq_) == MOSQ_ERR_SUCCESS) mosquitto_loop(mosq_, kLoopTimeoutMs, 1);
+        if (mosquitto_disconnect(mosq_) == MOSQ_ERR_SUCCESS)
+          mosquitto_loop(mosq_, kLoopTimeoutMs, 1);
         break;
       }
       OnConnectionLost(rc);
@@ -218,10 +218,9 @@ class MosquittoConnection final : public BrokerConnection {
 
   void OnConnect(int rc) {
     if (rc != 0) {
-      log::Error("mqtt broker refused the connection",
-                 {{"broker", settings_.name},
-                  {"reason", mosquitto_connack_string(rc)},
-                  {"username", settings_.username}});
+      log::Error("mqtt broker refused the connection", {{"broker", settings_.name},
+                                                        {"reason", mosquitto_connack_string(rc)},
+                                                        {"username", settings_.username}});
       return;  // The broker closes; the loop retries after a delay.
     }
     connected_ever_ = true;
@@ -232,8 +231,9 @@ class MosquittoConnection final : public BrokerConnection {
     }
     connected_.store(true);
     connected_gauge_.Set(1);
-    log::Info("mqtt broker connected", {{"broker", settings_.name},
-                                        {"address", absl::StrCat(settings_.host, ":", settings_.port)}});
+    log::Info("mqtt broker connected",
+              {{"broker", settings_.name},
+               {"address", absl::StrCat(settings_.host, ":", settings_.port)}});
   }
 
   void OnConnectionLost(int rc) {
@@ -245,9 +245,10 @@ class MosquittoConnection final : public BrokerConnection {
       log::Error("mqtt broker connection lost",
                  {{"broker", settings_.name}, {"reason", mosquitto_strerror(rc)}});
     } else if (rc != MOSQ_ERR_SUCCESS && !stopping_.load()) {
-      log::Error("mqtt broker unreachable", {{"broker", settings_.name},
-                                             {"address", absl::StrCat(settings_.host, ":", settings_.port)},
-                                             {"reason", mosquitto_strerror(rc)}});
+      log::Error("mqtt broker unreachable",
+                 {{"broker", settings_.name},
+                  {"address", absl::StrCat(settings_.host, ":", settings_.port)},
+                  {"reason", mosquitto_strerror(rc)}});
     }
     for (const auto& device : owned_) SetOnline(*device, false);
     FailInFlight("the MQTT broker connection dropped before the device answered");
@@ -293,15 +294,16 @@ class MosquittoConnection final : public BrokerConnection {
     std::optional<alink::DeviceTopic> parsed = alink::ParseTopic(topic);
     if (!parsed) return metrics_.CountInvalid(Invalid::kTopic);
     if (parsed->kind == alink::TopicKind::kOwnRequest || parsed->kind == alink::TopicKind::kOther) {
-      return metrics_.CountMessage(Direction::kIn, Kind::kOwn);  // Our own requests and acks echo back.
+      return metrics_.CountMessage(Direction::kIn,
+                                   Kind::kOwn);  // Our own requests and acks echo back.
     }
     auto found = devices_.find(parsed->device_path);
     if (found == devices_.end()) return metrics_.CountInvalid(Invalid::kUnknownDevice);
     MqttDevice& device = *found->second;
     if (payload.size() > alink::kMaxPayloadBytes) {
-      log::Info("mqtt device message dropped",
-                {{"device", device.device_key}, {"reason", "payload over the size limit"},
-                 {"bytes", std::to_string(payload.size())}});
+      log::Info("mqtt device message dropped", {{"device", device.device_key},
+                                                {"reason", "payload over the size limit"},
+                                                {"bytes", std::to_string(payload.size())}});
       return metrics_.CountInvalid(Invalid::kTooLarge);
     }
     if (parsed->kind == alink::TopicKind::kStatus) return OnStatus(device, payload);
@@ -379,10 +381,9 @@ class MosquittoConnection final : public BrokerConnection {
 
   void Drop(const MqttDevice& device, Invalid reason, absl::string_view problem) {
     metrics_.CountInvalid(reason);
-    log::Info("mqtt device message dropped",
-              {{"product", device.product_key},
-               {"device", device.device_key},
-               {"reason", std::string(problem.substr(0, 200))}});
+    log::Info("mqtt device message dropped", {{"product", device.product_key},
+                                              {"device", device.device_key},
+                                              {"reason", std::string(problem.substr(0, 200))}});
   }
 
   const BrokerSettings settings_;
@@ -413,8 +414,7 @@ class MosquittoConnection final : public BrokerConnection {
 }  // namespace
 
 std::unique_ptr<BrokerConnection> MakeBrokerConnection(BrokerSettings settings,
-                                                       std::string password,
-                                                       MqttMetrics& metrics) {
+                                                       std::string password, MqttMetrics& metrics) {
   return std::make_unique<MosquittoConnection>(std::move(settings), std::move(password), metrics);
 }
 

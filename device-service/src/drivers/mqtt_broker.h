@@ -46,8 +46,7 @@ class BrokerConnection {
 
 // A connection through libmosquitto, the only MQTT library device-service links.
 std::unique_ptr<BrokerConnection> MakeBrokerConnection(BrokerSettings settings,
-                                                       std::string password,
-                                                       MqttMetrics& metrics);
+                                                       std::string password, MqttMetrics& metrics);
 
 }  // namespace nb::device
 

@@ -90,8 +90,7 @@ class MqttDriverFactory : public DriverFactory {
 
   absl::StatusOr<std::unique_ptr<Driver>> Create(const DriverContext& context,
                                                  const DriverSettings* section) const override {
-    return std::make_unique<MqttDriver>(static_cast<const MqttSection&>(*section),
-                                        context.metrics);
+    return std::make_unique<MqttDriver>(static_cast<const MqttSection&>(*section), context.metrics);
   }
 };
 

@@ -22,8 +22,8 @@ absl::StatusOr<int> IntSetting(const YAML::Node& map, const char* field, int fal
   if (!node) return fallback;
   int value = 0;
   if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), &value) || value < min || value > max) {
-    return SettingError(locate, node,
-                        absl::StrCat(what, ": ", field, " must be a whole number ", min, "..", max));
+    return SettingError(
+        locate, node, absl::StrCat(what, ": ", field, " must be a whole number ", min, "..", max));
   }
   return value;
 }
@@ -33,7 +33,8 @@ absl::Status CheckKnownFields(const YAML::Node& map, std::initializer_list<absl:
   for (const auto& item : map) {
     const std::string field = item.first.as<std::string>();
     if (std::find(known.begin(), known.end(), field) == known.end()) {
-      return SettingError(locate, item.first, absl::StrCat(what, ": unknown setting '", field, "'"));
+      return SettingError(locate, item.first,
+                          absl::StrCat(what, ": unknown setting '", field, "'"));
     }
   }
   return absl::OkStatus();
@@ -46,11 +47,11 @@ absl::StatusOr<BrokerSettings> ParseBroker(const YAML::Node& node, size_t positi
   broker.name = node["name"] ? node["name"].as<std::string>() : (position == 0 ? "default" : "");
   if (broker.name.empty()) return SettingError(locate, node, "mqtt: a broker needs a name");
   const std::string what = absl::StrCat("mqtt broker '", broker.name, "'");
-  if (absl::Status s = CheckKnownFields(node, {"name", "uri", "client_id", "username",
-                                               "password_file", "ca_file", "cert_file",
-                                               "key_file", "keepalive_s", "reconnect_min_ms",
-                                               "reconnect_max_ms"},
-                                        what, locate);
+  if (absl::Status s = CheckKnownFields(
+          node,
+          {"name", "uri", "client_id", "username", "password_file", "ca_file", "cert_file",
+           "key_file", "keepalive_s", "reconnect_min_ms", "reconnect_max_ms"},
+          what, locate);
       !s.ok()) {
     return s;
   }
@@ -65,12 +66,12 @@ absl::StatusOr<BrokerSettings> ParseBroker(const YAML::Node& node, size_t positi
   }
   const size_t colon = uri.rfind(':');
   broker.host = std::string(uri.substr(0, colon));
-  if (colon != absl::string_view::npos &&
-      (!absl::SimpleAtoi(uri.substr(colon + 1), &broker.port) || broker.port < 1 ||
-       broker.port > 65535)) {
+  if (colon != absl::string_view::npos && (!absl::SimpleAtoi(uri.substr(colon + 1), &broker.port) ||
+                                           broker.port < 1 || broker.port > 65535)) {
     return SettingError(locate, node["uri"], absl::StrCat(what, ": bad port in uri"));
   }
-  if (broker.host.empty()) return SettingError(locate, node["uri"], absl::StrCat(what, ": uri has no host"));
+  if (broker.host.empty())
+    return SettingError(locate, node["uri"], absl::StrCat(what, ": uri has no host"));
   for (auto [field, out] : {std::pair{"client_id", &broker.client_id},
                             {"username", &broker.username},
                             {"password_file", &broker.password_file},
@@ -107,7 +108,8 @@ absl::StatusOr<std::shared_ptr<const MqttSection>> ParseMqttSection(const YAML::
                                                                     const NodeLocator& locate) {
   auto parsed = std::make_shared<MqttSection>();
   if (!section || section.IsNull()) return parsed;  // Devices then fail: they need a broker.
-  if (!section.IsMap()) return SettingError(locate, section, "mqtt: must be a mapping with brokers");
+  if (!section.IsMap())
+    return SettingError(locate, section, "mqtt: must be a mapping with brokers");
   if (absl::Status s = CheckKnownFields(section, {"brokers"}, "mqtt", locate); !s.ok()) return s;
   const YAML::Node brokers = section["brokers"];
   if (!brokers || !brokers.IsSequence() || brokers.size() == 0) {
@@ -118,7 +120,8 @@ absl::StatusOr<std::shared_ptr<const MqttSection>> ParseMqttSection(const YAML::
     if (!broker.ok()) return broker.status();
     for (const BrokerSettings& other : parsed->brokers) {
       if (other.name == broker->name) {
-        return SettingError(locate, brokers[i], absl::StrCat("mqtt: duplicate broker '", broker->name, "'"));
+        return SettingError(locate, brokers[i],
+                            absl::StrCat("mqtt: duplicate broker '", broker->name, "'"));
       }
     }
     parsed->brokers.push_back(*std::move(broker));

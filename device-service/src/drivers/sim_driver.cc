@@ -21,7 +21,6 @@ using google::protobuf::Struct;
 using google::protobuf::Value;
 using northbound::common::v1::ErrorCode;
 
-
 double Midpoint(const pb::DataSpec& spec) {
   if (spec.has_min() && spec.has_max()) return (spec.min() + spec.max()) / 2;
   if (spec.has_min()) return spec.min();
@@ -49,8 +48,7 @@ Value DefaultValue(const pb::DataSpec& spec) {
       value.set_number_value(static_cast<double>(NowMs()));
       break;
     default:
-      value.set_number_value(IsIntegral(spec.type()) ? std::round(Midpoint(spec))
-                                                     : Midpoint(spec));
+      value.set_number_value(IsIntegral(spec.type()) ? std::round(Midpoint(spec)) : Midpoint(spec));
   }
   return value;
 }
@@ -148,12 +146,12 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
         latency = it->second.latency_ms;
       }
     }
-    in_flight_.push_front(InFlight{command.message_id, std::make_unique<asio::steady_timer>(strand_),
-                                   std::move(on_answer)});
+    in_flight_.push_front(InFlight{
+        command.message_id, std::make_unique<asio::steady_timer>(strand_), std::move(on_answer)});
     auto slot = in_flight_.begin();
     slot->timer->expires_after(std::chrono::milliseconds(latency));
-    slot->timer->async_wait([self = shared_from_this(), slot, command = std::move(command)](
-                                boost::system::error_code) mutable {
+    slot->timer->async_wait([self = shared_from_this(), slot,
+                             command = std::move(command)](boost::system::error_code) mutable {
       AnswerCallback on_answer = std::move(slot->on_answer);
       const bool dropped = slot->dropped;
       const bool forgotten = slot->forgotten;
@@ -222,12 +220,12 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
   void Schedule(asio::steady_timer& timer, int interval_ms, Tick tick) {
     if (interval_ms <= 0 || stopped_) return;
     timer.expires_after(std::chrono::milliseconds(interval_ms));
-    timer.async_wait([self = shared_from_this(), &timer, interval_ms, tick](
-                         boost::system::error_code error) {
-      if (error || self->stopped_) return;
-      ((*self).*tick)();
-      self->Schedule(timer, interval_ms, tick);
-    });
+    timer.async_wait(
+        [self = shared_from_this(), &timer, interval_ms, tick](boost::system::error_code error) {
+          if (error || self->stopped_) return;
+          ((*self).*tick)();
+          self->Schedule(timer, interval_ms, tick);
+        });
   }
 
   void Report() {
@@ -294,8 +292,8 @@ absl::Status SimDriver::AddDevice(DeviceIndex index, const DeviceConfig& config,
                                   std::shared_ptr<const ThingModel> model) {
   const auto* settings = dynamic_cast<const SimSettings*>(config.settings.get());
   if (settings == nullptr) {
-    return absl::InternalError(absl::StrCat(config.location, ": device '", config.key,
-                                            "' has no sim settings"));
+    return absl::InternalError(
+        absl::StrCat(config.location, ": device '", config.key, "' has no sim settings"));
   }
   devices_[index] = std::make_shared<SimDevice>(io_, index, std::move(model), *settings);
   return absl::OkStatus();

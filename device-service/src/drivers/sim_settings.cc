@@ -56,8 +56,7 @@ absl::StatusOr<SimSettings> ParseSimSettings(const YAML::Node& node, const Thing
         if (property->spec().type() == pb::STRING || property->spec().type() == pb::ENUM) {
           value.set_string_value(item.second.as<std::string>());
         }
-        if (absl::Status s = CheckValue(property->spec(), value, "initial", id);
-            !s.ok()) {
+        if (absl::Status s = CheckValue(property->spec(), value, "initial", id); !s.ok()) {
           return error(s.message());
         }
         (*settings.initial.mutable_fields())[id] = value;

@@ -106,7 +106,8 @@ TEST_F(ClientDirectoryTest, BadInputIsRejectedAndNothingIsWritten) {
   EXPECT_EQ(directory_->Create(request).status().code(), absl::StatusCode::kInvalidArgument);
   request.set_name("ok");
   request.mutable_permissions()->add_operations(static_cast<pb::Operation>(42));
-  EXPECT_NE(directory_->Create(request).status().message().find("unknown operation"), std::string::npos);
+  EXPECT_NE(directory_->Create(request).status().message().find("unknown operation"),
+            std::string::npos);
   request.mutable_permissions()->clear_operations();
   *request.mutable_expires_at() = TimeUtil::SecondsToTimestamp(1);
   EXPECT_EQ(directory_->Create(request).status().code(), absl::StatusCode::kInvalidArgument);

@@ -6,9 +6,7 @@
 namespace nb::log {
 namespace {
 
-boost::json::object Parse(const std::string& line) {
-  return boost::json::parse(line).as_object();
-}
+boost::json::object Parse(const std::string& line) { return boost::json::parse(line).as_object(); }
 
 TEST(LogTest, LineIsJsonWithLevelMessageAndFields) {
   const boost::json::object line = Parse(Format(Level::kWarn, "hello", {{"count", 3}}));
@@ -19,8 +17,8 @@ TEST(LogTest, LineIsJsonWithLevelMessageAndFields) {
 }
 
 TEST(LogTest, SecretFieldsAreRedacted) {
-  const std::string line = Format(Level::kInfo, "auth", {{"token", "s3cr3t-value"},
-                                                         {"Authorization", "Bearer abc"}});
+  const std::string line =
+      Format(Level::kInfo, "auth", {{"token", "s3cr3t-value"}, {"Authorization", "Bearer abc"}});
   EXPECT_EQ(line.find("s3cr3t-value"), std::string::npos) << line;
   EXPECT_EQ(line.find("Bearer abc"), std::string::npos) << line;
   EXPECT_EQ(Parse(line).at("token").as_string(), "[redacted]");
@@ -34,8 +32,8 @@ TEST(LogTest, NestedSecretFieldsAreRedacted) {
 }
 
 TEST(LogTest, TokenInMessagingPathIsRedacted) {
-  const std::string line =
-      Format(Level::kInfo, "GET /messaging/abcDEF123 failed", {{"target", "/messaging/abcDEF123?x=1"}});
+  const std::string line = Format(Level::kInfo, "GET /messaging/abcDEF123 failed",
+                                  {{"target", "/messaging/abcDEF123?x=1"}});
   EXPECT_EQ(line.find("abcDEF123"), std::string::npos) << line;
   EXPECT_EQ(RedactText("/messaging/abc?x=1"), "/messaging/[redacted]?x=1");
 }

@@ -15,7 +15,8 @@ TEST(StatusTest, ErrorStatusCarriesCodeAndMatchingCanonicalCode) {
 }
 
 TEST(StatusTest, EveryErrorCodeSurvivesTheRoundTrip) {
-  for (int value = northbound::common::v1::ErrorCode_MIN + 1; value <= northbound::common::v1::ErrorCode_MAX; ++value) {
+  for (int value = northbound::common::v1::ErrorCode_MIN + 1;
+       value <= northbound::common::v1::ErrorCode_MAX; ++value) {
     const auto code = static_cast<ErrorCode>(value);
     EXPECT_EQ(ErrorCodeOf(ErrorStatus(code, "m")), code) << ErrorCodeName(code);
   }

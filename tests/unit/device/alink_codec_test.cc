@@ -73,7 +73,8 @@ TEST(AlinkCodecTest, RepliesBecomeAnswersCheckedAgainstTheModel) {
   Command read;
   read.type = pb::READ_PROPERTY;
   read.properties = {"temperature"};
-  auto reply = DecodeReply(R"({"id":"m-1","code":200,"data":{"temperature":{"value":21.5,"time":1}}})");
+  auto reply =
+      DecodeReply(R"({"id":"m-1","code":200,"data":{"temperature":{"value":21.5,"time":1}}})");
   ASSERT_TRUE(reply.ok()) << reply.status();
   DeviceAnswer answer = AnswerFromReply(*model, read, *reply);
   ASSERT_TRUE(answer.status.ok()) << answer.status;

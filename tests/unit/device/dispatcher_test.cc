@@ -1,11 +1,10 @@
 // The command path without gRPC: dispatcher and registry over a driver the test steers
 // (FakeDriver), so nothing here waits on simulated latencies or flapping devices.
-#include "device-service/src/command_dispatcher.h"
-
 #include <fstream>
 #include <mutex>
 
 #include "common/status.h"
+#include "device-service/src/command_dispatcher.h"
 #include "device-service/src/device_runtime.h"
 #include "gtest/gtest.h"
 #include "tests/support/process.h"
@@ -136,7 +135,8 @@ TEST_F(DispatcherTest, CommandCarriesItsDeadline) {
   std::optional<FakeDriver::Received> received = fake_->NextCommand();
   ASSERT_TRUE(received);
   EXPECT_GE(received->command.deadline, before + std::chrono::milliseconds(5000));
-  EXPECT_LE(received->command.deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(5000));
+  EXPECT_LE(received->command.deadline,
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(5000));
   fake_->Answer(received->command.message_id, Values(1));
   ASSERT_TRUE(collector.WaitDone());
 }

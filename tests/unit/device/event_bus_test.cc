@@ -17,8 +17,8 @@ pb::DeviceEvent Event(const std::string& topic, int n) {
 TEST(EventBusTest, DeliversOnlyMatchingTopics) {
   EventBus bus;
   std::atomic<int> wakes{0};
-  auto subscription = std::make_shared<Subscription>(
-      *TopicPattern::Parse("/device/p/*/online"), 16, [&] { ++wakes; });
+  auto subscription = std::make_shared<Subscription>(*TopicPattern::Parse("/device/p/*/online"), 16,
+                                                     [&] { ++wakes; });
   bus.Add(subscription);
   bus.Publish(Event("/device/p/d1/online", 1));
   bus.Publish(Event("/device/p/d1/offline", 2));

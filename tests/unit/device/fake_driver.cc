@@ -13,8 +13,8 @@ class FakeDriverFactory : public DriverFactory {
  public:
   absl::string_view name() const override { return "fake"; }
   absl::StatusOr<std::shared_ptr<const DriverSettings>> ParseDevice(
-      const YAML::Node& settings, const ThingModel&, const DriverSettings*,
-      absl::string_view where, const NodeLocator&) const override {
+      const YAML::Node& settings, const ThingModel&, const DriverSettings*, absl::string_view where,
+      const NodeLocator&) const override {
     auto parsed = std::make_shared<FakeSettings>();
     for (const auto& item : settings) {
       if (item.first.as<std::string>() != "online") {
@@ -33,7 +33,9 @@ class FakeDriverFactory : public DriverFactory {
 
 }  // namespace
 
-void AddFakeDriver(DriverRegistry& registry) { registry.Add(std::make_unique<FakeDriverFactory>()); }
+void AddFakeDriver(DriverRegistry& registry) {
+  registry.Add(std::make_unique<FakeDriverFactory>());
+}
 
 absl::Status FakeDriver::AddDevice(DeviceIndex index, const DeviceConfig& config,
                                    std::shared_ptr<const ThingModel>) {

@@ -50,10 +50,13 @@ TEST(FleetTest, ErrorsNameTheLineAndTheProblem) {
             "string, enum or date)");
   EXPECT_EQ(ErrorOf("products:\n  - key: p\ndevices:\n  - {key: d, product: q}\n"),
             "fleet.yaml:4: device 'd': unknown product 'q'");
-  EXPECT_EQ(ErrorOf("products:\n  - key: p\n    properties:\n      - {id: t, type: int, min: 5, max: 1}\n"),
-            "fleet.yaml:4: property 't': min is greater than max");
-  EXPECT_EQ(ErrorOf("products:\n  - key: p\n    properties:\n      - {id: t, type: int, access: w}\n"),
-            "fleet.yaml:4: property 't': access must be r or rw, not 'w'");
+  EXPECT_EQ(
+      ErrorOf(
+          "products:\n  - key: p\n    properties:\n      - {id: t, type: int, min: 5, max: 1}\n"),
+      "fleet.yaml:4: property 't': min is greater than max");
+  EXPECT_EQ(
+      ErrorOf("products:\n  - key: p\n    properties:\n      - {id: t, type: int, access: w}\n"),
+      "fleet.yaml:4: property 't': access must be r or rw, not 'w'");
   EXPECT_EQ(ErrorOf("products:\n  - key: p\n    properties:\n      - {id: t, type: enum}\n"),
             "fleet.yaml:4: property 't': an enum needs a non-empty 'values' list");
 }
@@ -61,13 +64,17 @@ TEST(FleetTest, ErrorsNameTheLineAndTheProblem) {
 TEST(FleetTest, DuplicatesAndMissingKeysAreErrors) {
   EXPECT_NE(ErrorOf("products:\n  - key: p\n  - key: p\n").find("fleet.yaml:3: duplicate product"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("products:\n  - key: p\ndevices:\n  - {key: d, product: p}\n  - {key: d, product: p}\n")
-                .find("fleet.yaml:5: duplicate device 'd'"),
+  EXPECT_NE(
+      ErrorOf(
+          "products:\n  - key: p\ndevices:\n  - {key: d, product: p}\n  - {key: d, product: p}\n")
+          .find("fleet.yaml:5: duplicate device 'd'"),
+      std::string::npos);
+  EXPECT_NE(ErrorOf("products:\n  - name: nameless\n").find("'key' is required"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("products:\n  - name: nameless\n").find("'key' is required"), std::string::npos);
   EXPECT_NE(ErrorOf("products:\n  - key: 'bad key/with slash'\n").find("must be 1..64"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("devices: []\n").find("'products' must be a non-empty list"), std::string::npos);
+  EXPECT_NE(ErrorOf("devices: []\n").find("'products' must be a non-empty list"),
+            std::string::npos);
 }
 
 TEST(FleetTest, DriverNamesAndSettingsAreCheckedAtLoad) {

@@ -28,7 +28,8 @@ Value Bool(bool b) {
   return v;
 }
 
-pb::DataSpec Spec(pb::DataType type, std::optional<double> min = {}, std::optional<double> max = {}) {
+pb::DataSpec Spec(pb::DataType type, std::optional<double> min = {},
+                  std::optional<double> max = {}) {
   pb::DataSpec spec;
   spec.set_type(type);
   if (min) spec.set_min(*min);

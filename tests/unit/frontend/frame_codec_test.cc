@@ -18,8 +18,10 @@ FrameError ErrorOf(const std::string& text) {
 ClientFrame FrameOf(const std::string& text) {
   auto parsed = ParseClientFrame(text);
   EXPECT_TRUE(std::holds_alternative<ClientFrame>(parsed))
-      << text << ": " << (std::holds_alternative<FrameError>(parsed) ? std::get<FrameError>(parsed).message : "");
-  return std::holds_alternative<ClientFrame>(parsed) ? std::get<ClientFrame>(parsed) : ClientFrame{};
+      << text << ": "
+      << (std::holds_alternative<FrameError>(parsed) ? std::get<FrameError>(parsed).message : "");
+  return std::holds_alternative<ClientFrame>(parsed) ? std::get<ClientFrame>(parsed)
+                                                     : ClientFrame{};
 }
 
 TEST(FrameCodecTest, SubWithParameterAndUnknownFieldsIgnored) {
@@ -59,12 +61,16 @@ TEST(FrameCodecTest, IdRules) {
   const FrameError missing = ErrorOf(R"({"type":"sub","topic":"/t"})");
   EXPECT_EQ(missing.code, ErrorCode::PARAMETER_ERROR);
   EXPECT_FALSE(missing.id.has_value());
-  const FrameError huge = ErrorOf(R"({"type":"sub","id":")" + std::string(129, 'x') + R"(","topic":"/t"})");
+  const FrameError huge =
+      ErrorOf(R"({"type":"sub","id":")" + std::string(129, 'x') + R"(","topic":"/t"})");
   EXPECT_EQ(huge.code, ErrorCode::PARAMETER_ERROR);
   EXPECT_FALSE(huge.id.has_value()) << "an oversized id is not echoed";
   EXPECT_EQ(ErrorOf(R"({"type":"sub","id":42,"topic":"/t"})").code, ErrorCode::PARAMETER_ERROR);
   EXPECT_EQ(ErrorOf(R"({"type":"sub","id":"","topic":"/t"})").code, ErrorCode::PARAMETER_ERROR);
-  EXPECT_EQ(std::get<SubFrame>(FrameOf(R"({"type":"sub","id":")" + std::string(128, 'x') + R"(","topic":"/t"})")).id.size(), 128u);
+  EXPECT_EQ(std::get<SubFrame>(
+                FrameOf(R"({"type":"sub","id":")" + std::string(128, 'x') + R"(","topic":"/t"})"))
+                .id.size(),
+            128u);
   EXPECT_EQ(ErrorOf(R"({"type":"unsub"})").code, ErrorCode::PARAMETER_ERROR);
 }
 
@@ -81,18 +87,21 @@ TEST(FrameCodecTest, SubWithBadTopicOrParameterKeepsIdForTheComplete) {
   const FrameError no_topic = ErrorOf(R"({"type":"sub","id":"s"})");
   EXPECT_TRUE(no_topic.is_sub);
   EXPECT_EQ(no_topic.id, "s");
-  const FrameError bad_parameter = ErrorOf(R"({"type":"sub","id":"s","topic":"/t","parameter":[1]})");
+  const FrameError bad_parameter =
+      ErrorOf(R"({"type":"sub","id":"s","topic":"/t","parameter":[1]})");
   EXPECT_TRUE(bad_parameter.is_sub);
   EXPECT_EQ(bad_parameter.topic, "/t");
 }
 
 TEST(FrameCodecTest, ServerFramesCarryIdTwiceAndReadableNumbers) {
-  EXPECT_EQ(CompleteFrame("r1", "/t"), R"({"type":"complete","id":"r1","requestId":"r1","topic":"/t"})");
+  EXPECT_EQ(CompleteFrame("r1", "/t"),
+            R"({"type":"complete","id":"r1","requestId":"r1","topic":"/t"})");
   EXPECT_EQ(PongFrame(std::nullopt), R"({"type":"pong"})");
   EXPECT_EQ(PongFrame("p"), R"({"type":"pong","id":"p","requestId":"p"})");
   EXPECT_EQ(AuthErrorFrame("invalid token"), R"({"type":"authError","message":"invalid token"})");
-  EXPECT_EQ(ErrorFrame("e", "/t", ErrorCode::TIME_OUT, "late"),
-            R"({"type":"error","id":"e","requestId":"e","topic":"/t","code":"TIME_OUT","message":"late"})");
+  EXPECT_EQ(
+      ErrorFrame("e", "/t", ErrorCode::TIME_OUT, "late"),
+      R"({"type":"error","id":"e","requestId":"e","topic":"/t","code":"TIME_OUT","message":"late"})");
   EXPECT_EQ(ErrorFrame(std::nullopt, std::nullopt, ErrorCode::PARAMETER_ERROR, "bad"),
             R"({"type":"error","code":"PARAMETER_ERROR","message":"bad"})");
   json::object extra;
@@ -113,17 +122,20 @@ TEST(FrameCodecTest, DeviceRepliesBecomeResultsOrDeviceErrors) {
   reply.set_message_id("m-1");
   reply.set_timestamp_ms(1764134400000);
   (*reply.mutable_payload()->mutable_fields())["temperature"].set_number_value(20.5);
-  EXPECT_EQ(SendReplyFrame("r1", "sagoo-product", reply),
-            R"({"type":"result","id":"r1","requestId":"r1","topic":"/device-message-sender/sagoo-product/device1",)"
-            R"("deviceId":"device1","messageId":"m-1","timestamp":1764134400000,"payload":{"temperature":20.5}})");
+  EXPECT_EQ(
+      SendReplyFrame("r1", "sagoo-product", reply),
+      R"({"type":"result","id":"r1","requestId":"r1","topic":"/device-message-sender/sagoo-product/device1",)"
+      R"("deviceId":"device1","messageId":"m-1","timestamp":1764134400000,"payload":{"temperature":20.5}})");
   reply.clear_payload();
   reply.set_async(true);
-  EXPECT_NE(SendReplyFrame("r1", "sagoo-product", reply).find(R"("async":true,"payload":{})"), std::string::npos);
+  EXPECT_NE(SendReplyFrame("r1", "sagoo-product", reply).find(R"("async":true,"payload":{})"),
+            std::string::npos);
   reply.set_code(ErrorCode::CLIENT_OFFLINE);
   reply.set_message("device is offline");
-  EXPECT_EQ(SendReplyFrame("r1", "p", reply),
-            R"({"type":"error","id":"r1","requestId":"r1","topic":"/device-message-sender/p/device1",)"
-            R"("deviceId":"device1","code":"CLIENT_OFFLINE","message":"device is offline"})");
+  EXPECT_EQ(
+      SendReplyFrame("r1", "p", reply),
+      R"({"type":"error","id":"r1","requestId":"r1","topic":"/device-message-sender/p/device1",)"
+      R"("deviceId":"device1","code":"CLIENT_OFFLINE","message":"device is offline"})");
 }
 
 TEST(FrameCodecTest, EventsCarryTheActualTopicAndWhatWasDropped) {
@@ -135,15 +147,17 @@ TEST(FrameCodecTest, EventsCarryTheActualTopicAndWhatWasDropped) {
   event.set_code(ErrorCode::DEVICE_ERROR);
   event.set_message("broken");
   event.set_dropped_before(3);
-  EXPECT_EQ(DeviceEventFrame("e", event),
-            R"({"type":"result","id":"e","requestId":"e","topic":"/device/p/d1/message/function/reply",)"
-            R"("deviceId":"d1","messageId":"m-2","timestamp":5,"code":"DEVICE_ERROR","message":"broken",)"
-            R"("dropped":3,"payload":{}})");
+  EXPECT_EQ(
+      DeviceEventFrame("e", event),
+      R"({"type":"result","id":"e","requestId":"e","topic":"/device/p/d1/message/function/reply",)"
+      R"("deviceId":"d1","messageId":"m-2","timestamp":5,"code":"DEVICE_ERROR","message":"broken",)"
+      R"("dropped":3,"payload":{}})");
 }
 
 TEST(FrameCodecTest, StringsAreEscaped) {
-  EXPECT_EQ(ErrorFrame("a\"b", std::nullopt, ErrorCode::PARAMETER_ERROR, "line\nbreak"),
-            R"({"type":"error","id":"a\"b","requestId":"a\"b","code":"PARAMETER_ERROR","message":"line\nbreak"})");
+  EXPECT_EQ(
+      ErrorFrame("a\"b", std::nullopt, ErrorCode::PARAMETER_ERROR, "line\nbreak"),
+      R"({"type":"error","id":"a\"b","requestId":"a\"b","code":"PARAMETER_ERROR","message":"line\nbreak"})");
 }
 
 TEST(FrameCodecTest, JsonAndStructRoundTrip) {
