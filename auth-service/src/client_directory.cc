@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "auth-service/src/token.h"
+#include "common/time.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace nb::auth {
@@ -16,8 +17,6 @@ constexpr size_t kMaxNameBytes = 128;
 constexpr int kMaxGrants = 1000;
 constexpr int kMaxDevicesPerGrant = 10000;
 constexpr uint32_t kMaxPageSize = 500;
-
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 google::protobuf::Timestamp Timestamp(int64_t ms) { return TimeUtil::MillisecondsToTimestamp(ms); }
 
@@ -54,10 +53,12 @@ pb::ClientState StateOf(const ClientRecord& record, int64_t now_ms) {
 absl::Status CheckName(const std::string& name) {
   if (name.empty()) return absl::InvalidArgumentError("name must not be empty");
   if (name.size() > kMaxNameBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("name must be at most ", kMaxNameBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("name must be at most ", kMaxNameBytes, " bytes"));
   }
   for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) return absl::InvalidArgumentError("name must not contain control characters");
+    if (c < 0x20 || c == 0x7f)
+      return absl::InvalidArgumentError("name must not contain control characters");
   }
   return absl::OkStatus();
 }
@@ -134,7 +135,8 @@ pb::ValidateTokenResponse ClientDirectory::Validate(absl::string_view token) con
           principal.set_client_id(record->id);
           principal.set_name(record->name);
           *principal.mutable_permissions() = record->permissions;
-          if (record->expires_ms > 0) *principal.mutable_expires_at() = Timestamp(record->expires_ms);
+          if (record->expires_ms > 0)
+            *principal.mutable_expires_at() = Timestamp(record->expires_ms);
         }
       }
     }
@@ -215,7 +217,8 @@ absl::StatusOr<pb::ListClientsResponse> ClientDirectory::List(
   }
   const uint32_t page_size = request.page_size() == 0 ? 50 : request.page_size();
   pb::ListClientsResponse response;
-  auto it = request.page_token().empty() ? by_id_.begin() : by_id_.upper_bound(request.page_token());
+  auto it =
+      request.page_token().empty() ? by_id_.begin() : by_id_.upper_bound(request.page_token());
   for (; it != by_id_.end() && static_cast<uint32_t>(response.clients_size()) < page_size; ++it) {
     *response.add_clients() = ToProto(it->second);
   }

@@ -6,8 +6,6 @@
 
 namespace nb::device {
 
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
-
 DeviceRegistry::DeviceRegistry(const Fleet& fleet, EventBus& bus, DeviceMetrics& metrics)
     : products_(fleet.products), bus_(bus), metrics_(metrics) {
   for (const auto& product : products_) {

@@ -3,13 +3,14 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
-#include <mutex>
+#include "common/time.h"
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/driver.h"
 #include "device-service/src/event_bus.h"
@@ -72,8 +73,6 @@ class DeviceRegistry : public DeviceListener {
   EventBus& bus_;
   DeviceMetrics& metrics_;
 };
-
-int64_t NowMs();
 
 }  // namespace nb::device
 
