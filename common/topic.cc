@@ -70,7 +70,7 @@ std::string DeviceTopic(absl::string_view product_key, absl::string_view device_
   return absl::StrCat("/", kEventTopicRoot, "/", product_key, "/", device_key, "/", suffix);
 }
 
-absl::StatusOr<SenderTopic> ParseSenderTopic(absl::string_view topic, size_t max_devices) {
+absl::StatusOr<SenderTopic> ParseSenderTopic(absl::string_view topic) {
   if (!absl::StartsWith(topic, kSenderTopicPrefix)) return UnknownTopic(topic);
   const absl::string_view rest = topic.substr(kSenderTopicPrefix.size());
   const std::vector<absl::string_view> parts = absl::StrSplit(rest, '/');
@@ -92,10 +92,6 @@ absl::StatusOr<SenderTopic> ParseSenderTopic(absl::string_view topic, size_t max
                          "* stands for every device and cannot be combined with device keys");
     }
     if (!seen.insert(key).second) continue;
-    if (seen.size() > max_devices) {
-      return ErrorStatus(ErrorCode::PARAMETER_ERROR,
-                         absl::StrCat("more than ", max_devices, " devices in one command"));
-    }
     result.device_keys.emplace_back(key);
   }
   return result;

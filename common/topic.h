@@ -48,9 +48,11 @@ struct SenderTopic {
 
 inline constexpr absl::string_view kSenderTopicPrefix = "/device-message-sender/";
 
-// UNKNOWN_TOPIC if the shape is wrong; PARAMETER_ERROR for an empty device key or more
-// than `max_devices` distinct keys. Duplicate keys are kept once, in first-seen order.
-absl::StatusOr<SenderTopic> ParseSenderTopic(absl::string_view topic, size_t max_devices);
+// UNKNOWN_TOPIC if the shape is wrong; PARAMETER_ERROR for an empty device key or a `*`
+// among keys. Duplicate keys are kept once, in first-seen order. How many devices one
+// command may address is device-service's rule (--max_devices_per_command there), not
+// the topic's.
+absl::StatusOr<SenderTopic> ParseSenderTopic(absl::string_view topic);
 
 }  // namespace nb
 

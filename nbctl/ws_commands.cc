@@ -6,9 +6,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
@@ -29,18 +27,6 @@ namespace beast = boost::beast;
 namespace json = boost::json;
 namespace websocket = beast::websocket;
 
-constexpr char kUsage[] = R"(usage: nbctl ws [--url ws://HOST:PORT] --token TOKEN [COMMAND]
-
-  ws sub TOPIC [--read P1,P2 | --write P=V,... | --invoke FUNCTION [--input N=V,...]]
-               [--async] [--timeout MS] [--id ID] [--count N]
-      send one sub and print the answers; a command ends with its complete, an event
-      topic runs until Ctrl-C or N results
-  ws            interactive: each line typed is sent as a frame; answers are printed
-
-The token may also come from NB_TOKEN; --url defaults to ws://localhost:8080.
-Values in --write/--input are JSON when they parse as JSON (20.5, true, "x"), else text.
-)";
-
 json::value ParseValue(const std::string& text) {
   json::error_code error;
   json::value value = json::parse(text, error);
@@ -48,9 +34,9 @@ json::value ParseValue(const std::string& text) {
   return json::string(text);
 }
 
-absl::StatusOr<json::object> ParsePairs(const std::string& text) {
+absl::StatusOr<json::object> ParsePairs(const std::vector<std::string>& pairs) {
   json::object object;
-  for (absl::string_view pair : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+  for (absl::string_view pair : pairs) {
     const size_t equals = pair.find('=');
     if (equals == absl::string_view::npos || equals == 0) {
       return absl::InvalidArgumentError(absl::StrCat("expected NAME=VALUE, got '", pair, "'"));
@@ -68,39 +54,32 @@ std::string Field(const json::object& frame, const char* key) {
 
 }  // namespace
 
-absl::StatusOr<json::object> BuildSubFrame(const Arguments& arguments) {
-  if (arguments.words.size() < 3) return absl::InvalidArgumentError("ws sub needs a topic");
+absl::StatusOr<json::object> BuildSubFrame(const SubOptions& options) {
   json::object frame;
-  frame["id"] = arguments.Get("id").value_or("nbctl-1");
+  frame["id"] = options.id;
   frame["type"] = "sub";
-  frame["topic"] = arguments.words[2];
+  frame["topic"] = options.topic;
   json::object parameter;
-  if (std::optional<std::string> read = arguments.Get("read")) {
+  if (!options.read.empty()) {
     parameter["messageType"] = "READ_PROPERTY";
     json::array properties;
-    for (absl::string_view id : absl::StrSplit(*read, ',', absl::SkipEmpty()))
-      properties.emplace_back(std::string(id));
+    for (const std::string& id : options.read) properties.emplace_back(id);
     parameter["properties"] = std::move(properties);
-  } else if (std::optional<std::string> write = arguments.Get("write")) {
-    absl::StatusOr<json::object> values = ParsePairs(*write);
+  } else if (!options.write.empty()) {
+    absl::StatusOr<json::object> values = ParsePairs(options.write);
     if (!values.ok()) return values.status();
     parameter["messageType"] = "WRITE_PROPERTY";
     parameter["properties"] = *std::move(values);
-  } else if (std::optional<std::string> function = arguments.Get("invoke")) {
-    absl::StatusOr<json::object> inputs = ParsePairs(arguments.Get("input").value_or(""));
+  } else if (!options.invoke.empty()) {
+    absl::StatusOr<json::object> inputs = ParsePairs(options.inputs);
     if (!inputs.ok()) return inputs.status();
     parameter["messageType"] = "INVOKE_FUNCTION";
-    parameter["functionId"] = *function;
+    parameter["functionId"] = options.invoke;
     parameter["inputs"] = *std::move(inputs);
   }
   json::object headers;
-  if (arguments.Has("async")) headers["async"] = true;
-  if (std::optional<std::string> timeout = arguments.Get("timeout")) {
-    int ms;
-    if (!absl::SimpleAtoi(*timeout, &ms))
-      return absl::InvalidArgumentError("--timeout takes milliseconds");
-    headers["timeout"] = ms;
-  }
+  if (options.async) headers["async"] = true;
+  if (options.timeout_ms > 0) headers["timeout"] = options.timeout_ms;
   if (!headers.empty()) parameter["headers"] = std::move(headers);
   if (!parameter.empty()) frame["parameter"] = std::move(parameter);
   return frame;
@@ -129,141 +108,167 @@ std::string Describe(const json::object& frame) {
   return Serialize(frame);
 }
 
-int RunWsCommand(const Arguments& arguments, std::istream& in, std::ostream& out,
-                 std::ostream& err) {
-  const char* env_token = std::getenv("NB_TOKEN");
-  const std::string token = arguments.Get("token").value_or(env_token ? env_token : "");
-  if (token.empty()) {
-    err << "nbctl: no token (--token or NB_TOKEN)\n" << kUsage;
-    return 2;
-  }
-  const std::string url = arguments.Get("url").value_or("ws://localhost:8080");
-  boost::system::result<boost::urls::url_view> parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "ws") {
-    err << "nbctl: --url must look like ws://HOST:PORT\n";
-    return 2;
-  }
-  const std::string host(parsed->host());
-  const std::string port = parsed->has_port() ? std::string(parsed->port()) : "80";
+namespace {
 
-  const bool interactive = arguments.words.size() == 1;
-  std::optional<json::object> sub;
-  if (!interactive) {
-    if (arguments.words[1] != "sub") {
-      err << kUsage;
-      return 2;
+// One WebSocket conversation on the calling thread's io_context: one read loop, and
+// writes queued one at a time (typed lines arrive from a reader thread by post).
+class Conversation {
+ public:
+  // Connects and upgrades; false (with the reason on `err`) when that fails.
+  bool Connect(const WsConnection& connection, std::ostream& err) {
+    boost::system::result<boost::urls::url_view> parsed = boost::urls::parse_uri(connection.url);
+    if (!parsed || parsed->scheme() != "ws" || parsed->host().empty()) {
+      err << "nbctl: --url must look like ws://HOST:PORT\n";
+      return false;
     }
-    absl::StatusOr<json::object> frame = BuildSubFrame(arguments);
-    if (!frame.ok()) {
-      err << "nbctl: " << frame.status().message() << "\n";
-      return 2;
+    const std::string host(parsed->host());
+    const std::string port = parsed->has_port() ? std::string(parsed->port()) : "80";
+    beast::error_code error;
+    asio::ip::tcp::resolver resolver(io_);
+    auto endpoints = resolver.resolve(host, port, error);
+    if (!error) beast::get_lowest_layer(ws_).connect(endpoints, error);
+    if (!error) {
+      // The token travels in a header, not in the URL, so it stays out of proxy logs.
+      ws_.set_option(websocket::stream_base::decorator(
+          [token = connection.token](websocket::request_type& request) {
+            request.set(beast::http::field::authorization, "Bearer " + token);
+          }));
+      ws_.handshake(absl::StrCat(host, ":", port), "/messaging", error);
     }
-    sub = *std::move(frame);
-  }
-  const long count = std::stol(arguments.Get("count").value_or("0"));
-
-  asio::io_context io;
-  websocket::stream<beast::tcp_stream> ws(io);
-  beast::error_code error;
-  asio::ip::tcp::resolver resolver(io);
-  auto endpoints = resolver.resolve(host, port, error);
-  if (!error) beast::get_lowest_layer(ws).connect(endpoints, error);
-  if (!error) {
-    // The token travels in a header, not in the URL, so it stays out of proxy logs.
-    ws.set_option(websocket::stream_base::decorator([&token](websocket::request_type& request) {
-      request.set(beast::http::field::authorization, "Bearer " + token);
-    }));
-    ws.handshake(absl::StrCat(host, ":", port), "/messaging", error);
-  }
-  if (error) {
-    err << "nbctl: cannot connect to " << url << ": " << error.message() << "\n";
-    return 1;
+    if (error) {
+      err << "nbctl: cannot connect to " << connection.url << ": " << error.message() << "\n";
+      return false;
+    }
+    return true;
   }
 
-  // Everything below runs on this thread's io_context: one read loop, and writes queued
-  // one at a time (typed lines arrive from a reader thread by post).
-  std::deque<std::string> outbox;
-  bool writing = false;
-  bool close_when_sent = false;
-  std::function<void()> write_next = [&] {
-    if (writing) return;
-    if (outbox.empty()) {
-      if (close_when_sent) {
-        close_when_sent = false;
-        ws.async_close(websocket::close_code::normal, [&io](beast::error_code) { io.stop(); });
-      }
-      return;
-    }
-    writing = true;
-    ws.async_write(asio::buffer(outbox.front()), [&](beast::error_code, std::size_t) {
-      outbox.pop_front();
-      writing = false;
-      write_next();
-    });
-  };
-  auto send = [&](std::string text) {
-    outbox.push_back(std::move(text));
-    write_next();
-  };
-  if (sub) {
-    send(json::serialize(*sub));
-  } else {
+  void Send(std::string text) {
+    outbox_.push_back(std::move(text));
+    WriteNext();
+  }
+
+  // Sends each line of `in` (read on a thread of its own), then closes.
+  void SendLinesOf(std::istream& in) {
     auto work = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(
-        io.get_executor());
-    std::thread([&io, &in, &send, &close_when_sent, &write_next, work] {
+        io_.get_executor());
+    std::thread([this, &in, work] {
       std::string line;
       while (std::getline(in, line)) {
-        if (!line.empty()) asio::post(io, [&send, line] { send(line); });
+        if (!line.empty()) asio::post(io_, [this, line] { Send(line); });
       }
       // End of input (Ctrl-D): say goodbye once what was typed is sent.
-      asio::post(io, [&close_when_sent, &write_next] {
-        close_when_sent = true;
-        write_next();
+      asio::post(io_, [this] {
+        close_when_sent_ = true;
+        WriteNext();
       });
     }).detach();
   }
 
-  long results = 0;
-  int exit_code = 0;
-  beast::flat_buffer buffer;
-  std::function<void()> read_next = [&] {
-    ws.async_read(buffer, [&](beast::error_code read_error, std::size_t) {
-      if (read_error) {
-        if (read_error == websocket::error::closed) {
-          out << "closed " << ws.reason().code << " "
-              << std::string(ws.reason().reason.data(), ws.reason().reason.size()) << "\n";
-          if (ws.reason().code != websocket::close_code::normal) exit_code = 1;
-        } else {
-          err << "nbctl: " << read_error.message() << "\n";
-          exit_code = 1;
-        }
-        io.stop();
-        return;
+  // Prints every frame until the server closes or `done(frame)` says so. Returns the
+  // exit status.
+  int Run(std::ostream& out, std::ostream& err,
+          std::function<bool(const json::object&)> done = nullptr) {
+    out_ = &out;
+    err_ = &err;
+    done_ = std::move(done);
+    ReadNext();
+    io_.run();
+    return exit_code_;
+  }
+
+ private:
+  void WriteNext() {
+    if (writing_) return;
+    if (outbox_.empty()) {
+      if (close_when_sent_) {
+        close_when_sent_ = false;
+        Close();
       }
-      const std::string text = beast::buffers_to_string(buffer.data());
-      buffer.consume(buffer.size());
+      return;
+    }
+    writing_ = true;
+    ws_.async_write(asio::buffer(outbox_.front()), [this](beast::error_code, std::size_t) {
+      outbox_.pop_front();
+      writing_ = false;
+      WriteNext();
+    });
+  }
+
+  void Close() {
+    ws_.async_close(websocket::close_code::normal, [this](beast::error_code) { io_.stop(); });
+  }
+
+  void ReadNext() {
+    ws_.async_read(buffer_, [this](beast::error_code error, std::size_t) {
+      if (error) return OnReadError(error);
+      const std::string text = beast::buffers_to_string(buffer_.data());
+      buffer_.consume(buffer_.size());
       json::error_code parse_error;
       json::value value = json::parse(text, parse_error);
       if (parse_error || !value.is_object()) {
-        out << text << std::endl;
-        return read_next();
+        *out_ << text << std::endl;
+        return ReadNext();
       }
       const json::object& frame = value.get_object();
-      out << Describe(frame) << std::endl;
+      *out_ << Describe(frame) << std::endl;
       const std::string type = Field(frame, "type");
-      if (type == "error" || type == "authError") exit_code = 1;
-      if (type == "result") ++results;
-      if (sub && ((type == "complete" && Field(frame, "id") == Field(*sub, "id")) ||
-                  (count > 0 && results >= count))) {
-        ws.async_close(websocket::close_code::normal, [&](beast::error_code) { io.stop(); });
-        return;
-      }
-      read_next();
+      if (type == "error" || type == "authError") exit_code_ = 1;
+      if (done_ && done_(frame)) return Close();
+      ReadNext();
     });
-  };
-  read_next();
-  io.run();
-  return exit_code;
+  }
+
+  void OnReadError(beast::error_code error) {
+    if (error == websocket::error::closed) {
+      *out_ << "closed " << ws_.reason().code << " "
+            << std::string(ws_.reason().reason.data(), ws_.reason().reason.size()) << "\n";
+      if (ws_.reason().code != websocket::close_code::normal) exit_code_ = 1;
+    } else {
+      *err_ << "nbctl: " << error.message() << "\n";
+      exit_code_ = 1;
+    }
+    io_.stop();
+  }
+
+  asio::io_context io_;
+  websocket::stream<beast::tcp_stream> ws_{io_};
+  beast::flat_buffer buffer_;
+  std::deque<std::string> outbox_;
+  bool writing_ = false;
+  bool close_when_sent_ = false;
+  std::ostream* out_ = nullptr;
+  std::ostream* err_ = nullptr;
+  std::function<bool(const json::object&)> done_;
+  int exit_code_ = 0;
+};
+
+}  // namespace
+
+int RunWsSub(const WsConnection& connection, const SubOptions& options, std::ostream& out,
+             std::ostream& err) {
+  absl::StatusOr<json::object> sub = BuildSubFrame(options);
+  if (!sub.ok()) {
+    err << "nbctl: " << sub.status().message() << "\n";
+    return 2;
+  }
+  Conversation conversation;
+  if (!conversation.Connect(connection, err)) return 1;
+  conversation.Send(json::serialize(*sub));
+  int64_t results = 0;
+  return conversation.Run(out, err, [&](const json::object& frame) {
+    const std::string type = Field(frame, "type");
+    if (type == "result") ++results;
+    return (type == "complete" && Field(frame, "id") == options.id) ||
+           (options.count > 0 && results >= options.count);
+  });
+}
+
+int RunWsInteractive(const WsConnection& connection, std::istream& in, std::ostream& out,
+                     std::ostream& err) {
+  Conversation conversation;
+  if (!conversation.Connect(connection, err)) return 1;
+  conversation.SendLinesOf(in);
+  return conversation.Run(out, err);
 }
 
 }  // namespace nb::nbctl

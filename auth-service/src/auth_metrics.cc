@@ -5,17 +5,17 @@
 
 namespace nb::auth {
 
-namespace pb = northbound::auth::v1;
+namespace authpb = northbound::auth::v1;
 
 AuthMetrics::AuthMetrics(prometheus::Registry& registry) {
   auto& validations = prometheus::BuildCounter()
                           .Name(MetricName("auth", "validations", "", true))
                           .Help("Token validations by result.")
                           .Register(registry);
-  for (int status = pb::TokenStatus_MIN + 1; status <= pb::TokenStatus_MAX; ++status) {
-    validations_[status] = &validations.Add(
-        {{"result",
-          absl::AsciiStrToLower(pb::TokenStatus_Name(static_cast<pb::TokenStatus>(status)))}});
+  for (int status = authpb::TokenStatus_MIN + 1; status <= authpb::TokenStatus_MAX; ++status) {
+    validations_[status] =
+        &validations.Add({{"result", absl::AsciiStrToLower(authpb::TokenStatus_Name(
+                                         static_cast<authpb::TokenStatus>(status)))}});
   }
   validation_latency_ = &prometheus::BuildHistogram()
                              .Name(MetricName("auth", "validation_latency", "seconds"))
@@ -26,9 +26,9 @@ AuthMetrics::AuthMetrics(prometheus::Registry& registry) {
                       .Name(MetricName("auth", "clients"))
                       .Help("Stored clients by state.")
                       .Register(registry);
-  for (int state = pb::ClientState_MIN + 1; state <= pb::ClientState_MAX; ++state) {
-    clients_[state] = &clients.Add({{"state", absl::AsciiStrToLower(pb::ClientState_Name(
-                                                  static_cast<pb::ClientState>(state)))}});
+  for (int state = authpb::ClientState_MIN + 1; state <= authpb::ClientState_MAX; ++state) {
+    clients_[state] = &clients.Add({{"state", absl::AsciiStrToLower(authpb::ClientState_Name(
+                                                  static_cast<authpb::ClientState>(state)))}});
   }
   auto& admin = prometheus::BuildCounter()
                     .Name(MetricName("auth", "admin_operations", "", true))
@@ -41,13 +41,13 @@ AuthMetrics::AuthMetrics(prometheus::Registry& registry) {
   }
 }
 
-void AuthMetrics::CountValidation(pb::TokenStatus status, double seconds) {
+void AuthMetrics::CountValidation(authpb::TokenStatus status, double seconds) {
   auto it = validations_.find(status);
   if (it != validations_.end()) it->second->Increment();
   validation_latency_->Observe(seconds);
 }
 
-void AuthMetrics::SetClients(pb::ClientState state, double count) {
+void AuthMetrics::SetClients(authpb::ClientState state, double count) {
   auto it = clients_.find(state);
   if (it != clients_.end()) it->second->Set(count);
 }

@@ -3,13 +3,14 @@
 #include "absl/strings/match.h"
 #include "auth-service/src/token.h"
 #include "common/log.h"
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace nb::auth {
 
-grpc::ServerUnaryReactor* AuthServiceImpl::ValidateToken(grpc::CallbackServerContext* context,
-                                                         const pb::ValidateTokenRequest* request,
-                                                         pb::ValidateTokenResponse* response) {
+grpc::ServerUnaryReactor* AuthServiceImpl::ValidateToken(
+    grpc::CallbackServerContext* context, const authpb::ValidateTokenRequest* request,
+    authpb::ValidateTokenResponse* response) {
   *response = directory_.Validate(request->token());
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
@@ -20,14 +21,14 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ValidateToken(grpc::CallbackServerCon
 // under the lock, StartWrite/Finish called after it (see device-service's streams).
 class WatchStream {
  public:
-  explicit WatchStream(grpc::ServerWriteReactor<pb::RevocationEvent>* reactor)
+  explicit WatchStream(grpc::ServerWriteReactor<authpb::RevocationEvent>* reactor)
       : reactor_(reactor) {}
 
   void Attach(std::shared_ptr<RevocationWatcher> watcher) { watcher_ = std::move(watcher); }
   const std::shared_ptr<RevocationWatcher>& watcher() const { return watcher_; }
 
   void Pump() {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (writing_ || finished_) return;
     grpc::Status status;
     bool finish = false;
@@ -44,7 +45,7 @@ class WatchStream {
       return;
     }
     finished_ = finish;
-    lock.unlock();
+    lock.Unlock();
     if (finish) {
       reactor_->Finish(status);
     } else {
@@ -54,7 +55,7 @@ class WatchStream {
 
   void OnWriteDone(bool ok) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       writing_ = false;
       if (!ok) end_ = grpc::StatusCode::CANCELLED;
     }
@@ -63,17 +64,17 @@ class WatchStream {
 
   void End(grpc::StatusCode code) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (end_ == grpc::StatusCode::OK) end_ = code;
     }
     Pump();
   }
 
  private:
-  grpc::ServerWriteReactor<pb::RevocationEvent>* const reactor_;
+  grpc::ServerWriteReactor<authpb::RevocationEvent>* const reactor_;
   std::shared_ptr<RevocationWatcher> watcher_;
-  std::mutex mu_;
-  pb::RevocationEvent current_;
+  Mutex mu_;
+  authpb::RevocationEvent current_;
   // Initial metadata, sent once the watch is registered, is the first write.
   bool writing_ ABSL_GUARDED_BY(mu_) = true;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -82,7 +83,7 @@ class WatchStream {
 
 namespace {
 
-class WatchReactor final : public grpc::ServerWriteReactor<pb::RevocationEvent> {
+class WatchReactor final : public grpc::ServerWriteReactor<authpb::RevocationEvent> {
  public:
   WatchReactor(AuthServiceImpl& service, RevocationFeed& feed)
       : service_(service), feed_(feed), stream_(std::make_shared<WatchStream>(this)) {}
@@ -106,8 +107,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<pb::RevocationEvent> 
 
 }  // namespace
 
-grpc::ServerWriteReactor<pb::RevocationEvent>* AuthServiceImpl::WatchRevocations(
-    grpc::CallbackServerContext*, const pb::WatchRevocationsRequest*) {
+grpc::ServerWriteReactor<authpb::RevocationEvent>* AuthServiceImpl::WatchRevocations(
+    grpc::CallbackServerContext*, const authpb::WatchRevocationsRequest*) {
   auto* reactor = new WatchReactor(*this, feed_);
   std::weak_ptr<WatchStream> weak = reactor->stream();
   auto watcher = std::make_shared<RevocationWatcher>([weak] {
@@ -115,7 +116,7 @@ grpc::ServerWriteReactor<pb::RevocationEvent>* AuthServiceImpl::WatchRevocations
   });
   reactor->stream()->Attach(watcher);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     streams_.push_back(reactor->stream());
   }
   feed_.Add(std::move(watcher));
@@ -125,14 +126,14 @@ grpc::ServerWriteReactor<pb::RevocationEvent>* AuthServiceImpl::WatchRevocations
 }
 
 void AuthServiceImpl::Forget(const WatchStream* stream) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::erase_if(streams_, [&](const auto& s) { return s.get() == stream; });
 }
 
 void AuthServiceImpl::EndWatches() {
   std::vector<std::shared_ptr<WatchStream>> streams;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     streams = streams_;
   }
   for (const auto& stream : streams) stream->End(grpc::StatusCode::UNAVAILABLE);
@@ -194,51 +195,51 @@ grpc::ServerUnaryReactor* ClientAdminImpl::Run(grpc::CallbackServerContext* cont
 }
 
 grpc::ServerUnaryReactor* ClientAdminImpl::CreateClient(grpc::CallbackServerContext* context,
-                                                        const pb::CreateClientRequest* request,
-                                                        pb::CreateClientResponse* response) {
+                                                        const authpb::CreateClientRequest* request,
+                                                        authpb::CreateClientResponse* response) {
   return Run(context, "create", response, [this, request] { return directory_.Create(*request); });
 }
 
 grpc::ServerUnaryReactor* ClientAdminImpl::ListClients(grpc::CallbackServerContext* context,
-                                                       const pb::ListClientsRequest* request,
-                                                       pb::ListClientsResponse* response) {
+                                                       const authpb::ListClientsRequest* request,
+                                                       authpb::ListClientsResponse* response) {
   return Run(context, "list", response, [this, request] { return directory_.List(*request); });
 }
 
 grpc::ServerUnaryReactor* ClientAdminImpl::GetClient(grpc::CallbackServerContext* context,
-                                                     const pb::GetClientRequest* request,
-                                                     pb::Client* response) {
+                                                     const authpb::GetClientRequest* request,
+                                                     authpb::Client* response) {
   return Run(context, "get", response, [this, request] { return directory_.Get(request->id()); });
 }
 
 grpc::ServerUnaryReactor* ClientAdminImpl::UpdateClient(grpc::CallbackServerContext* context,
-                                                        const pb::UpdateClientRequest* request,
-                                                        pb::Client* response) {
+                                                        const authpb::UpdateClientRequest* request,
+                                                        authpb::Client* response) {
   return Run(context, "update", response, [this, request] { return directory_.Update(*request); });
 }
 
 grpc::ServerUnaryReactor* ClientAdminImpl::RevokeClient(grpc::CallbackServerContext* context,
-                                                        const pb::RevokeClientRequest* request,
-                                                        pb::Client* response) {
+                                                        const authpb::RevokeClientRequest* request,
+                                                        authpb::Client* response) {
   return Run(context, "revoke", response,
              [this, request] { return directory_.Revoke(request->id()); });
 }
 
 grpc::ServerUnaryReactor* ClientAdminImpl::RotateToken(grpc::CallbackServerContext* context,
-                                                       const pb::RotateTokenRequest* request,
-                                                       pb::RotateTokenResponse* response) {
+                                                       const authpb::RotateTokenRequest* request,
+                                                       authpb::RotateTokenResponse* response) {
   return Run(context, "rotate", response,
              [this, request] { return directory_.Rotate(request->id()); });
 }
 
 grpc::ServerUnaryReactor* ClientAdminImpl::DeleteClient(grpc::CallbackServerContext* context,
-                                                        const pb::DeleteClientRequest* request,
-                                                        pb::DeleteClientResponse* response) {
+                                                        const authpb::DeleteClientRequest* request,
+                                                        authpb::DeleteClientResponse* response) {
   return Run(context, "delete", response,
-             [this, request]() -> absl::StatusOr<pb::DeleteClientResponse> {
+             [this, request]() -> absl::StatusOr<authpb::DeleteClientResponse> {
                absl::Status status = directory_.Delete(request->id());
                if (!status.ok()) return status;
-               return pb::DeleteClientResponse();
+               return authpb::DeleteClientResponse();
              });
 }
 

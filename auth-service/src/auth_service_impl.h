@@ -11,6 +11,7 @@
 #include "auth-service/src/client_directory.h"
 #include "auth-service/src/revocation_feed.h"
 #include "auth-service/src/serial_executor.h"
+#include "common/mutex.h"
 #include "northbound/auth/v1/auth.grpc.pb.h"
 
 namespace nb::auth {
@@ -19,16 +20,17 @@ class WatchStream;
 
 // AuthService: ValidateToken answers from memory on the gRPC thread; WatchRevocations
 // streams the feed.
-class AuthServiceImpl final : public pb::AuthService::CallbackService {
+class AuthServiceImpl final : public authpb::AuthService::CallbackService {
  public:
   AuthServiceImpl(const ClientDirectory& directory, RevocationFeed& feed)
       : directory_(directory), feed_(feed) {}
 
   grpc::ServerUnaryReactor* ValidateToken(grpc::CallbackServerContext* context,
-                                          const pb::ValidateTokenRequest* request,
-                                          pb::ValidateTokenResponse* response) override;
-  grpc::ServerWriteReactor<pb::RevocationEvent>* WatchRevocations(
-      grpc::CallbackServerContext* context, const pb::WatchRevocationsRequest* request) override;
+                                          const authpb::ValidateTokenRequest* request,
+                                          authpb::ValidateTokenResponse* response) override;
+  grpc::ServerWriteReactor<authpb::RevocationEvent>* WatchRevocations(
+      grpc::CallbackServerContext* context,
+      const authpb::WatchRevocationsRequest* request) override;
 
   // Ends every watch stream so shutdown need not wait. Main thread.
   void EndWatches();
@@ -37,12 +39,12 @@ class AuthServiceImpl final : public pb::AuthService::CallbackService {
  private:
   const ClientDirectory& directory_;
   RevocationFeed& feed_;
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<std::shared_ptr<WatchStream>> streams_ ABSL_GUARDED_BY(mu_);
 };
 
 // ClientAdmin: every call checks the admin credential, then runs on the database thread.
-class ClientAdminImpl final : public pb::ClientAdmin::CallbackService {
+class ClientAdminImpl final : public authpb::ClientAdmin::CallbackService {
  public:
   // An empty credential refuses every call: there is no way in without one.
   ClientAdminImpl(ClientDirectory& directory, SerialExecutor& executor, AuthMetrics& metrics,
@@ -53,26 +55,26 @@ class ClientAdminImpl final : public pb::ClientAdmin::CallbackService {
         admin_credential_(std::move(admin_credential)) {}
 
   grpc::ServerUnaryReactor* CreateClient(grpc::CallbackServerContext* context,
-                                         const pb::CreateClientRequest* request,
-                                         pb::CreateClientResponse* response) override;
+                                         const authpb::CreateClientRequest* request,
+                                         authpb::CreateClientResponse* response) override;
   grpc::ServerUnaryReactor* ListClients(grpc::CallbackServerContext* context,
-                                        const pb::ListClientsRequest* request,
-                                        pb::ListClientsResponse* response) override;
+                                        const authpb::ListClientsRequest* request,
+                                        authpb::ListClientsResponse* response) override;
   grpc::ServerUnaryReactor* GetClient(grpc::CallbackServerContext* context,
-                                      const pb::GetClientRequest* request,
-                                      pb::Client* response) override;
+                                      const authpb::GetClientRequest* request,
+                                      authpb::Client* response) override;
   grpc::ServerUnaryReactor* UpdateClient(grpc::CallbackServerContext* context,
-                                         const pb::UpdateClientRequest* request,
-                                         pb::Client* response) override;
+                                         const authpb::UpdateClientRequest* request,
+                                         authpb::Client* response) override;
   grpc::ServerUnaryReactor* RevokeClient(grpc::CallbackServerContext* context,
-                                         const pb::RevokeClientRequest* request,
-                                         pb::Client* response) override;
+                                         const authpb::RevokeClientRequest* request,
+                                         authpb::Client* response) override;
   grpc::ServerUnaryReactor* RotateToken(grpc::CallbackServerContext* context,
-                                        const pb::RotateTokenRequest* request,
-                                        pb::RotateTokenResponse* response) override;
+                                        const authpb::RotateTokenRequest* request,
+                                        authpb::RotateTokenResponse* response) override;
   grpc::ServerUnaryReactor* DeleteClient(grpc::CallbackServerContext* context,
-                                         const pb::DeleteClientRequest* request,
-                                         pb::DeleteClientResponse* response) override;
+                                         const authpb::DeleteClientRequest* request,
+                                         authpb::DeleteClientResponse* response) override;
 
  private:
   template <typename Response, typename Work>

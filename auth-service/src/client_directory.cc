@@ -20,8 +20,8 @@ constexpr uint32_t kMaxPageSize = 500;
 
 google::protobuf::Timestamp Timestamp(int64_t ms) { return TimeUtil::MillisecondsToTimestamp(ms); }
 
-pb::Client ToProto(const ClientRecord& record) {
-  pb::Client client;
+authpb::Client ToProto(const ClientRecord& record) {
+  authpb::Client client;
   client.set_id(record.id);
   client.set_name(record.name);
   client.set_enabled(record.enabled);
@@ -43,11 +43,11 @@ absl::StatusOr<int64_t> CheckExpiry(const google::protobuf::Timestamp& expires_a
 
 }  // namespace
 
-pb::ClientState StateOf(const ClientRecord& record, int64_t now_ms) {
-  if (record.revoked) return pb::REVOKED;
-  if (!record.enabled) return pb::DISABLED;
-  if (record.expires_ms > 0 && record.expires_ms <= now_ms) return pb::EXPIRED;
-  return pb::ACTIVE;
+authpb::ClientState StateOf(const ClientRecord& record, int64_t now_ms) {
+  if (record.revoked) return authpb::REVOKED;
+  if (!record.enabled) return authpb::DISABLED;
+  if (record.expires_ms > 0 && record.expires_ms <= now_ms) return authpb::EXPIRED;
+  return authpb::ACTIVE;
 }
 
 absl::Status CheckName(const std::string& name) {
@@ -63,9 +63,9 @@ absl::Status CheckName(const std::string& name) {
   return absl::OkStatus();
 }
 
-absl::Status CheckPermissions(const pb::Permissions& permissions) {
+absl::Status CheckPermissions(const authpb::Permissions& permissions) {
   for (int operation : permissions.operations()) {
-    if (operation <= pb::OPERATION_UNSPECIFIED || operation > pb::Operation_MAX) {
+    if (operation <= authpb::OPERATION_UNSPECIFIED || operation > authpb::Operation_MAX) {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown operation ", operation,
           " (use READ_PROPERTY, WRITE_PROPERTY, INVOKE_FUNCTION or SUBSCRIBE_EVENTS)"));
@@ -74,7 +74,7 @@ absl::Status CheckPermissions(const pb::Permissions& permissions) {
   if (permissions.products_size() > kMaxGrants) {
     return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxGrants, " product grants"));
   }
-  for (const pb::ProductGrant& grant : permissions.products()) {
+  for (const authpb::ProductGrant& grant : permissions.products()) {
     if (grant.product_key().empty() || grant.product_key().size() > 64) {
       return absl::InvalidArgumentError("a product grant needs a product key of 1..64 bytes");
     }
@@ -94,44 +94,44 @@ absl::Status CheckPermissions(const pb::Permissions& permissions) {
 ClientDirectory::ClientDirectory(std::unique_ptr<ClientStore> store, RevocationFeed& feed,
                                  AuthMetrics& metrics)
     : store_(std::move(store)), feed_(feed), metrics_(metrics) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   const int64_t now = NowMs();
   for (ClientRecord& record : store_->LoadAll()) {
-    if (StateOf(record, now) == pb::EXPIRED) expired_announced_.insert(record.id);
+    if (StateOf(record, now) == authpb::EXPIRED) expired_announced_.insert(record.id);
     by_hash_[record.token_hash] = std::make_shared<const ClientRecord>(record);
     by_id_[record.id] = std::move(record);
   }
   UpdateStateGauges();
 }
 
-pb::ValidateTokenResponse ClientDirectory::Validate(absl::string_view token) const {
+authpb::ValidateTokenResponse ClientDirectory::Validate(absl::string_view token) const {
   const auto started = std::chrono::steady_clock::now();
-  pb::ValidateTokenResponse response;
+  authpb::ValidateTokenResponse response;
   if (!IsWellFormedToken(token)) {
-    response.set_status(pb::MALFORMED);
+    response.set_status(authpb::MALFORMED);
   } else {
     std::shared_ptr<const ClientRecord> record;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       auto it = by_hash_.find(HashToken(token));
       if (it != by_hash_.end()) record = it->second;
     }
     if (record == nullptr) {
-      response.set_status(pb::UNKNOWN);
+      response.set_status(authpb::UNKNOWN);
     } else {
       switch (StateOf(*record, NowMs())) {
-        case pb::REVOKED:
-          response.set_status(pb::TOKEN_REVOKED);
+        case authpb::REVOKED:
+          response.set_status(authpb::TOKEN_REVOKED);
           break;
-        case pb::DISABLED:
-          response.set_status(pb::TOKEN_DISABLED);
+        case authpb::DISABLED:
+          response.set_status(authpb::TOKEN_DISABLED);
           break;
-        case pb::EXPIRED:
-          response.set_status(pb::TOKEN_EXPIRED);
+        case authpb::EXPIRED:
+          response.set_status(authpb::TOKEN_EXPIRED);
           break;
         default: {
-          response.set_status(pb::VALID);
-          pb::Principal& principal = *response.mutable_principal();
+          response.set_status(authpb::VALID);
+          authpb::Principal& principal = *response.mutable_principal();
           principal.set_client_id(record->id);
           principal.set_name(record->name);
           *principal.mutable_permissions() = record->permissions;
@@ -152,7 +152,7 @@ absl::Status ClientDirectory::Save(ClientRecord& record, bool insert) {
   if (!status.ok()) return status;
   // Only once the change is on disk does it take effect.
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto old = by_id_.find(record.id);
     if (old != by_id_.end() && old->second.token_hash != record.token_hash) {
       by_hash_.erase(old->second.token_hash);
@@ -170,8 +170,8 @@ absl::StatusOr<ClientRecord*> ClientDirectory::Find(const std::string& id) {
   return &it->second;
 }
 
-void ClientDirectory::Publish(const std::string& id, pb::RevocationEvent::Kind kind) {
-  pb::RevocationEvent event;
+void ClientDirectory::Publish(const std::string& id, authpb::RevocationEvent::Kind kind) {
+  authpb::RevocationEvent event;
   event.set_client_id(id);
   event.set_kind(kind);
   *event.mutable_at() = Timestamp(NowMs());
@@ -182,13 +182,13 @@ void ClientDirectory::UpdateStateGauges() {
   std::map<int, int> counts;
   const int64_t now = NowMs();
   for (const auto& [id, record] : by_id_) ++counts[StateOf(record, now)];
-  for (int state = pb::ClientState_MIN + 1; state <= pb::ClientState_MAX; ++state) {
-    metrics_.SetClients(static_cast<pb::ClientState>(state), counts[state]);
+  for (int state = authpb::ClientState_MIN + 1; state <= authpb::ClientState_MAX; ++state) {
+    metrics_.SetClients(static_cast<authpb::ClientState>(state), counts[state]);
   }
 }
 
-absl::StatusOr<pb::CreateClientResponse> ClientDirectory::Create(
-    const pb::CreateClientRequest& request) {
+absl::StatusOr<authpb::CreateClientResponse> ClientDirectory::Create(
+    const authpb::CreateClientRequest& request) {
   if (absl::Status s = CheckName(request.name()); !s.ok()) return s;
   if (absl::Status s = CheckPermissions(request.permissions()); !s.ok()) return s;
   absl::StatusOr<int64_t> expires = CheckExpiry(request.expires_at(), request.has_expires_at());
@@ -204,19 +204,19 @@ absl::StatusOr<pb::CreateClientResponse> ClientDirectory::Create(
   record.created_ms = record.updated_ms = NowMs();
   record.expires_ms = *expires;
   if (absl::Status s = Save(record, true); !s.ok()) return s;
-  pb::CreateClientResponse response;
+  authpb::CreateClientResponse response;
   *response.mutable_client() = ToProto(record);
   response.set_token(token);
   return response;
 }
 
-absl::StatusOr<pb::ListClientsResponse> ClientDirectory::List(
-    const pb::ListClientsRequest& request) const {
+absl::StatusOr<authpb::ListClientsResponse> ClientDirectory::List(
+    const authpb::ListClientsRequest& request) const {
   if (request.page_size() > kMaxPageSize) {
     return absl::InvalidArgumentError(absl::StrCat("page_size must be 0..", kMaxPageSize));
   }
   const uint32_t page_size = request.page_size() == 0 ? 50 : request.page_size();
-  pb::ListClientsResponse response;
+  authpb::ListClientsResponse response;
   auto it =
       request.page_token().empty() ? by_id_.begin() : by_id_.upper_bound(request.page_token());
   for (; it != by_id_.end() && static_cast<uint32_t>(response.clients_size()) < page_size; ++it) {
@@ -228,13 +228,13 @@ absl::StatusOr<pb::ListClientsResponse> ClientDirectory::List(
   return response;
 }
 
-absl::StatusOr<pb::Client> ClientDirectory::Get(const std::string& id) const {
+absl::StatusOr<authpb::Client> ClientDirectory::Get(const std::string& id) const {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return absl::NotFoundError(absl::StrCat("no client with id '", id, "'"));
   return ToProto(it->second);
 }
 
-absl::StatusOr<pb::Client> ClientDirectory::Update(const pb::UpdateClientRequest& request) {
+absl::StatusOr<authpb::Client> ClientDirectory::Update(const authpb::UpdateClientRequest& request) {
   absl::StatusOr<ClientRecord*> found = Find(request.id());
   if (!found.ok()) return found.status();
   if (request.update_mask().empty()) {
@@ -266,23 +266,23 @@ absl::StatusOr<pb::Client> ClientDirectory::Update(const pb::UpdateClientRequest
   }
   record.updated_ms = NowMs();
   if (absl::Status s = Save(record, false); !s.ok()) return s;
-  if (disabled) Publish(record.id, pb::RevocationEvent::DISABLED);
-  if (permissions_changed) Publish(record.id, pb::RevocationEvent::PERMISSIONS_CHANGED);
+  if (disabled) Publish(record.id, authpb::RevocationEvent::DISABLED);
+  if (permissions_changed) Publish(record.id, authpb::RevocationEvent::PERMISSIONS_CHANGED);
   return ToProto(record);
 }
 
-absl::StatusOr<pb::Client> ClientDirectory::Revoke(const std::string& id) {
+absl::StatusOr<authpb::Client> ClientDirectory::Revoke(const std::string& id) {
   absl::StatusOr<ClientRecord*> found = Find(id);
   if (!found.ok()) return found.status();
   ClientRecord record = **found;
   record.revoked = true;
   record.updated_ms = NowMs();
   if (absl::Status s = Save(record, false); !s.ok()) return s;
-  Publish(id, pb::RevocationEvent::REVOKED);
+  Publish(id, authpb::RevocationEvent::REVOKED);
   return ToProto(record);
 }
 
-absl::StatusOr<pb::RotateTokenResponse> ClientDirectory::Rotate(const std::string& id) {
+absl::StatusOr<authpb::RotateTokenResponse> ClientDirectory::Rotate(const std::string& id) {
   absl::StatusOr<ClientRecord*> found = Find(id);
   if (!found.ok()) return found.status();
   ClientRecord record = **found;
@@ -292,8 +292,8 @@ absl::StatusOr<pb::RotateTokenResponse> ClientDirectory::Rotate(const std::strin
   record.revoked = false;
   record.updated_ms = NowMs();
   if (absl::Status s = Save(record, false); !s.ok()) return s;
-  Publish(id, pb::RevocationEvent::ROTATED);
-  pb::RotateTokenResponse response;
+  Publish(id, authpb::RevocationEvent::ROTATED);
+  authpb::RotateTokenResponse response;
   *response.mutable_client() = ToProto(record);
   response.set_token(token);
   return response;
@@ -304,13 +304,13 @@ absl::Status ClientDirectory::Delete(const std::string& id) {
   if (!found.ok()) return found.status();
   if (absl::Status s = store_->Delete(id); !s.ok()) return s;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     by_hash_.erase((*found)->token_hash);
   }
   by_id_.erase(id);
   expired_announced_.erase(id);
   UpdateStateGauges();
-  Publish(id, pb::RevocationEvent::DELETED);
+  Publish(id, authpb::RevocationEvent::DELETED);
   return absl::OkStatus();
 }
 
@@ -318,8 +318,8 @@ void ClientDirectory::SweepExpired() {
   const int64_t now = NowMs();
   bool any = false;
   for (const auto& [id, record] : by_id_) {
-    if (StateOf(record, now) == pb::EXPIRED && expired_announced_.insert(id).second) {
-      Publish(id, pb::RevocationEvent::EXPIRED);
+    if (StateOf(record, now) == authpb::EXPIRED && expired_announced_.insert(id).second) {
+      Publish(id, authpb::RevocationEvent::EXPIRED);
       any = true;
     }
   }

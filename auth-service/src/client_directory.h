@@ -13,6 +13,7 @@
 #include "auth-service/src/auth_metrics.h"
 #include "auth-service/src/client_store.h"
 #include "auth-service/src/revocation_feed.h"
+#include "common/mutex.h"
 
 namespace nb::auth {
 
@@ -27,14 +28,14 @@ class ClientDirectory {
  public:
   ClientDirectory(std::unique_ptr<ClientStore> store, RevocationFeed& feed, AuthMetrics& metrics);
 
-  pb::ValidateTokenResponse Validate(absl::string_view token) const;
+  authpb::ValidateTokenResponse Validate(absl::string_view token) const;
 
-  absl::StatusOr<pb::CreateClientResponse> Create(const pb::CreateClientRequest& request);
-  absl::StatusOr<pb::ListClientsResponse> List(const pb::ListClientsRequest& request) const;
-  absl::StatusOr<pb::Client> Get(const std::string& id) const;
-  absl::StatusOr<pb::Client> Update(const pb::UpdateClientRequest& request);
-  absl::StatusOr<pb::Client> Revoke(const std::string& id);
-  absl::StatusOr<pb::RotateTokenResponse> Rotate(const std::string& id);
+  absl::StatusOr<authpb::CreateClientResponse> Create(const authpb::CreateClientRequest& request);
+  absl::StatusOr<authpb::ListClientsResponse> List(const authpb::ListClientsRequest& request) const;
+  absl::StatusOr<authpb::Client> Get(const std::string& id) const;
+  absl::StatusOr<authpb::Client> Update(const authpb::UpdateClientRequest& request);
+  absl::StatusOr<authpb::Client> Revoke(const std::string& id);
+  absl::StatusOr<authpb::RotateTokenResponse> Rotate(const std::string& id);
   absl::Status Delete(const std::string& id);
 
   // Publishes EXPIRED for clients whose expiry passed since the last sweep. Database
@@ -44,7 +45,7 @@ class ClientDirectory {
  private:
   absl::StatusOr<ClientRecord*> Find(const std::string& id);
   absl::Status Save(ClientRecord& record, bool insert);
-  void Publish(const std::string& id, pb::RevocationEvent::Kind kind);
+  void Publish(const std::string& id, authpb::RevocationEvent::Kind kind);
   void UpdateStateGauges();
 
   std::unique_ptr<ClientStore> store_;
@@ -54,18 +55,18 @@ class ClientDirectory {
   std::map<std::string, ClientRecord> by_id_;
   absl::flat_hash_set<std::string> expired_announced_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const ClientRecord>> by_hash_
       ABSL_GUARDED_BY(mu_);
 };
 
 // The state shown to operators, derived from the record and the time.
-pb::ClientState StateOf(const ClientRecord& record, int64_t now_ms);
+authpb::ClientState StateOf(const ClientRecord& record, int64_t now_ms);
 
 // Checks names, permissions and expiry of a create or update; INVALID_ARGUMENT with the
 // reason.
 absl::Status CheckName(const std::string& name);
-absl::Status CheckPermissions(const pb::Permissions& permissions);
+absl::Status CheckPermissions(const authpb::Permissions& permissions);
 
 }  // namespace nb::auth
 

@@ -115,7 +115,8 @@ absl::Status ClientStore::Migrate(int target_version) {
     const std::string sql = absl::StrCat("BEGIN IMMEDIATE; ", kMigrations[version_],
                                          "; PRAGMA user_version = ", version_ + 1, "; COMMIT;");
     if (absl::Status s = Exec(sql.c_str()); !s.ok()) {
-      Exec("ROLLBACK");
+      // The failed statement already names the cause; a failed rollback adds nothing.
+      Exec("ROLLBACK").IgnoreError();
       return absl::InternalError(
           absl::StrCat("migration to schema version ", version_ + 1, " failed: ", s.message()));
     }

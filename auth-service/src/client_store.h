@@ -12,7 +12,7 @@ struct sqlite3;
 
 namespace nb::auth {
 
-namespace pb = northbound::auth::v1;
+namespace authpb = northbound::auth::v1;
 
 // A client as stored: everything but the token itself, of which only the hash is kept.
 struct ClientRecord {
@@ -22,7 +22,7 @@ struct ClientRecord {
   bool revoked = false;
   std::string token_hash;
   std::string token_hint;
-  pb::Permissions permissions;
+  authpb::Permissions permissions;
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
   int64_t expires_ms = 0;  // 0: never.

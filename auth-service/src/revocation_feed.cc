@@ -5,7 +5,7 @@ namespace nb::auth {
 void RevocationWatcher::Offer(const northbound::auth::v1::RevocationEvent& event) {
   bool wake;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (queue_.size() >= kMaxQueued) {
       overflowed_ = true;
     } else {
@@ -17,7 +17,7 @@ void RevocationWatcher::Offer(const northbound::auth::v1::RevocationEvent& event
 }
 
 bool RevocationWatcher::Take(northbound::auth::v1::RevocationEvent& out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (queue_.empty()) return false;
   out = std::move(queue_.front());
   queue_.pop_front();
@@ -25,24 +25,24 @@ bool RevocationWatcher::Take(northbound::auth::v1::RevocationEvent& out) {
 }
 
 bool RevocationWatcher::overflowed() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return overflowed_;
 }
 
 void RevocationFeed::Add(std::shared_ptr<RevocationWatcher> watcher) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   watchers_.push_back(std::move(watcher));
 }
 
 void RevocationFeed::Remove(const RevocationWatcher* watcher) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::erase_if(watchers_, [&](const auto& w) { return w.get() == watcher; });
 }
 
 void RevocationFeed::Publish(const northbound::auth::v1::RevocationEvent& event) {
   std::vector<std::shared_ptr<RevocationWatcher>> watchers;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     watchers = watchers_;
   }
   for (const auto& watcher : watchers) watcher->Offer(event);

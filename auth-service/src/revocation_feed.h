@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "common/mutex.h"
 #include "northbound/auth/v1/auth.pb.h"
 
 namespace nb::auth {
@@ -28,7 +29,7 @@ class RevocationWatcher {
 
  private:
   const std::function<void()> wake_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::deque<northbound::auth::v1::RevocationEvent> queue_ ABSL_GUARDED_BY(mu_);
   bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
 };
@@ -41,7 +42,7 @@ class RevocationFeed {
   void Publish(const northbound::auth::v1::RevocationEvent& event);
 
  private:
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<std::shared_ptr<RevocationWatcher>> watchers_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -6,7 +6,7 @@ SerialExecutor::SerialExecutor() : thread_([this] { Run(); }) {}
 
 SerialExecutor::~SerialExecutor() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_one();
@@ -15,7 +15,7 @@ SerialExecutor::~SerialExecutor() {
 
 void SerialExecutor::Post(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     tasks_.push_back(std::move(task));
   }
   wake_.notify_one();
@@ -25,8 +25,8 @@ void SerialExecutor::Run() {
   while (true) {
     std::function<void()> task;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && tasks_.empty()) lock.Wait(wake_);
       if (tasks_.empty()) return;
       task = std::move(tasks_.front());
       tasks_.pop_front();

@@ -17,9 +17,9 @@ namespace {
 namespace asio = boost::asio;
 using northbound::common::v1::ErrorCode;
 
-pb::SendReply ErrorReply(absl::string_view device_key, absl::string_view message_id,
-                         const absl::Status& status) {
-  pb::SendReply reply;
+devicepb::SendReply ErrorReply(absl::string_view device_key, absl::string_view message_id,
+                               const absl::Status& status) {
+  devicepb::SendReply reply;
   reply.set_device_key(std::string(device_key));
   reply.set_message_id(std::string(message_id));
   reply.set_timestamp_ms(NowMs());
@@ -28,25 +28,25 @@ pb::SendReply ErrorReply(absl::string_view device_key, absl::string_view message
   return reply;
 }
 
-absl::string_view ReplySuffix(pb::MessageType type) {
+absl::string_view ReplySuffix(devicepb::MessageType type) {
   switch (type) {
-    case pb::READ_PROPERTY:
+    case devicepb::READ_PROPERTY:
       return "message/property/read/reply";
-    case pb::WRITE_PROPERTY:
+    case devicepb::WRITE_PROPERTY:
       return "message/property/write/reply";
     default:
       return "message/function/reply";
   }
 }
 
-pb::EventKind ReplyKind(pb::MessageType type) {
+devicepb::EventKind ReplyKind(devicepb::MessageType type) {
   switch (type) {
-    case pb::READ_PROPERTY:
-      return pb::READ_REPLY;
-    case pb::WRITE_PROPERTY:
-      return pb::WRITE_REPLY;
+    case devicepb::READ_PROPERTY:
+      return devicepb::READ_REPLY;
+    case devicepb::WRITE_PROPERTY:
+      return devicepb::WRITE_REPLY;
     default:
-      return pb::FUNCTION_REPLY;
+      return devicepb::FUNCTION_REPLY;
   }
 }
 
@@ -102,14 +102,14 @@ class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
 };
 
 SendOperation::SendOperation(ReplyFn on_reply, DoneFn on_done, DeviceMetrics& metrics,
-                             pb::MessageType type)
+                             devicepb::MessageType type)
     : on_reply_(std::move(on_reply)),
       on_done_(std::move(on_done)),
       metrics_(metrics),
       type_(type) {}
 
 void SendOperation::Track(const std::shared_ptr<PendingCommand>& pending) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   pending_.push_back(pending);
 }
 
@@ -117,7 +117,7 @@ void SendOperation::Cancel() {
   if (cancelled_.exchange(true)) return;
   std::vector<std::weak_ptr<PendingCommand>> pending;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     pending.swap(pending_);
   }
   for (const auto& weak : pending) {
@@ -130,7 +130,7 @@ void SendOperation::Cancel() {
   }
 }
 
-bool SendOperation::Settle(PendingCommand& pending, pb::SendReply reply) {
+bool SendOperation::Settle(PendingCommand& pending, devicepb::SendReply reply) {
   if (pending.settled.exchange(true)) return false;
   pending.CancelTimer();
   const double seconds =
@@ -140,7 +140,7 @@ bool SendOperation::Settle(PendingCommand& pending, pb::SendReply reply) {
   return true;
 }
 
-void SendOperation::SettleImmediately(pb::SendReply reply) {
+void SendOperation::SettleImmediately(devicepb::SendReply reply) {
   if (cancelled_.load()) return;
   on_reply_(std::move(reply));
   if (remaining_.fetch_sub(1) == 1 && !cancelled_.load()) on_done_();
@@ -168,7 +168,7 @@ std::string CommandDispatcher::NextMessageId() {
 }
 
 absl::StatusOr<CommandDispatcher::Plan> CommandDispatcher::Check(
-    const pb::SendRequest& request) const {
+    const devicepb::SendRequest& request) const {
   Plan plan;
   plan.model = registry_.FindProduct(request.product_key());
   if (plan.model == nullptr) {
@@ -190,15 +190,15 @@ absl::StatusOr<CommandDispatcher::Plan> CommandDispatcher::Check(
   command.type = request.message_type();
   absl::Status checked;
   switch (request.message_type()) {
-    case pb::READ_PROPERTY:
+    case devicepb::READ_PROPERTY:
       checked = plan.model->CheckRead({request.properties().begin(), request.properties().end()},
                                       command.properties);
       break;
-    case pb::WRITE_PROPERTY:
+    case devicepb::WRITE_PROPERTY:
       checked = plan.model->CheckWrite(request.values());
       command.values = request.values();
       break;
-    case pb::INVOKE_FUNCTION:
+    case devicepb::INVOKE_FUNCTION:
       checked = plan.model->CheckInvoke(request.function_id(), request.inputs());
       command.function_id = request.function_id();
       command.inputs = request.inputs();
@@ -241,7 +241,7 @@ absl::StatusOr<CommandDispatcher::Plan> CommandDispatcher::Check(
 }
 
 absl::StatusOr<std::shared_ptr<SendOperation>> CommandDispatcher::Start(
-    const pb::SendRequest& request, SendOperation::ReplyFn on_reply,
+    const devicepb::SendRequest& request, SendOperation::ReplyFn on_reply,
     SendOperation::DoneFn on_done) {
   absl::StatusOr<Plan> plan = Check(request);
   if (!plan.ok()) return plan.status();
@@ -286,7 +286,7 @@ void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation
       return;
     }
     if (!async) return;
-    pb::SendReply reply;
+    devicepb::SendReply reply;
     reply.set_device_key(pending->device_key());
     reply.set_message_id(pending->message_id);
     reply.set_timestamp_ms(NowMs());
@@ -297,7 +297,7 @@ void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation
   auto on_answer = [this, pending, &device, command = own](DeviceAnswer answer) {
     OnAnswer(device, command, answer);
     if (answer.status.ok()) {
-      pb::SendReply reply;
+      devicepb::SendReply reply;
       reply.set_device_key(pending->device_key());
       reply.set_message_id(pending->message_id);
       reply.set_timestamp_ms(NowMs());
@@ -314,7 +314,7 @@ void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation
 
 void CommandDispatcher::OnAnswer(DeviceEntry& device, const Command& command,
                                  const DeviceAnswer& answer) {
-  if (answer.status.ok() && command.type != pb::INVOKE_FUNCTION) {
+  if (answer.status.ok() && command.type != devicepb::INVOKE_FUNCTION) {
     registry_.RecordValues(device.index, answer.payload);
   } else {
     registry_.Touch(device.index);

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "boost/asio/io_context.hpp"
+#include "common/mutex.h"
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/device_registry.h"
 
@@ -31,10 +32,11 @@ class PendingCommand;
 // cancelled first.
 class SendOperation : public std::enable_shared_from_this<SendOperation> {
  public:
-  using ReplyFn = std::function<void(pb::SendReply)>;
+  using ReplyFn = std::function<void(devicepb::SendReply)>;
   using DoneFn = std::function<void()>;
 
-  SendOperation(ReplyFn on_reply, DoneFn on_done, DeviceMetrics& metrics, pb::MessageType type);
+  SendOperation(ReplyFn on_reply, DoneFn on_done, DeviceMetrics& metrics,
+                devicepb::MessageType type);
 
   // Stops every outstanding wait at once; no reply starts after Cancel returns. Safe from
   // any thread, more than once.
@@ -48,17 +50,17 @@ class SendOperation : public std::enable_shared_from_this<SendOperation> {
   void Track(const std::shared_ptr<PendingCommand>& pending);
   // Delivers the one reply of a device; false if the device already had its reply or the
   // operation was cancelled.
-  bool Settle(PendingCommand& pending, pb::SendReply reply);
-  void SettleImmediately(pb::SendReply reply);
+  bool Settle(PendingCommand& pending, devicepb::SendReply reply);
+  void SettleImmediately(devicepb::SendReply reply);
   void ExpectReplies(int count) { remaining_.store(count); }
 
   const ReplyFn on_reply_;
   const DoneFn on_done_;
   DeviceMetrics& metrics_;
-  const pb::MessageType type_;
+  const devicepb::MessageType type_;
   std::atomic<bool> cancelled_{false};
   std::atomic<int> remaining_{0};
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<std::weak_ptr<PendingCommand>> pending_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -73,7 +75,7 @@ class CommandDispatcher {
   // Rejects a request as a whole (PRODUCT_NOT_FOUND, PROPERTY_UNDEFINED, READ_ONLY,
   // PARAMETER_ERROR ...) before anything reaches a device, or starts it. Replies may arrive
   // before Start returns.
-  absl::StatusOr<std::shared_ptr<SendOperation>> Start(const pb::SendRequest& request,
+  absl::StatusOr<std::shared_ptr<SendOperation>> Start(const devicepb::SendRequest& request,
                                                        SendOperation::ReplyFn on_reply,
                                                        SendOperation::DoneFn on_done);
 
@@ -81,7 +83,7 @@ class CommandDispatcher {
 
  private:
   struct Plan;
-  absl::StatusOr<Plan> Check(const pb::SendRequest& request) const;
+  absl::StatusOr<Plan> Check(const devicepb::SendRequest& request) const;
   void Dispatch(const std::shared_ptr<SendOperation>& operation, DeviceEntry& device,
                 const Command& command, bool async, uint32_t timeout_ms);
   void OnAnswer(DeviceEntry& device, const Command& command, const DeviceAnswer& answer);

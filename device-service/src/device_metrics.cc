@@ -5,7 +5,7 @@
 
 namespace nb::device {
 
-namespace pb = northbound::device::v1;
+namespace devicepb = northbound::device::v1;
 
 DeviceMetrics::DeviceMetrics(prometheus::Registry& registry,
                              const std::vector<std::string>& product_keys) {
@@ -28,9 +28,9 @@ DeviceMetrics::DeviceMetrics(prometheus::Registry& registry,
                           "Time from dispatch to the device's answer (or failure), by message "
                           "type.")
                       .Register(registry);
-  for (int type = pb::MessageType_MIN; type <= pb::MessageType_MAX; ++type) {
+  for (int type = devicepb::MessageType_MIN; type <= devicepb::MessageType_MAX; ++type) {
     const std::string type_name =
-        absl::AsciiStrToLower(pb::MessageType_Name(static_cast<pb::MessageType>(type)));
+        absl::AsciiStrToLower(devicepb::MessageType_Name(static_cast<devicepb::MessageType>(type)));
     std::vector<prometheus::Counter*> by_code;
     for (int code = northbound::common::v1::ErrorCode_MIN;
          code <= northbound::common::v1::ErrorCode_MAX; ++code) {
@@ -51,9 +51,9 @@ DeviceMetrics::DeviceMetrics(prometheus::Registry& registry,
                      .Name(MetricName("device", "events_published", "", true))
                      .Help("Events published to subscribers, by kind.")
                      .Register(registry);
-  for (int kind = pb::EventKind_MIN; kind <= pb::EventKind_MAX; ++kind) {
-    events_.push_back(&events.Add(
-        {{"kind", absl::AsciiStrToLower(pb::EventKind_Name(static_cast<pb::EventKind>(kind)))}}));
+  for (int kind = devicepb::EventKind_MIN; kind <= devicepb::EventKind_MAX; ++kind) {
+    events_.push_back(&events.Add({{"kind", absl::AsciiStrToLower(devicepb::EventKind_Name(
+                                                static_cast<devicepb::EventKind>(kind)))}}));
   }
   dropped_ = &prometheus::BuildCounter()
                   .Name(MetricName("device", "events_dropped", "", true))
@@ -67,7 +67,7 @@ void DeviceMetrics::SetOnline(const std::string& product_key, double online_devi
   if (it != online_.end()) it->second->Set(online_devices);
 }
 
-void DeviceMetrics::CountCommand(pb::MessageType type, ErrorCode code, double seconds) {
+void DeviceMetrics::CountCommand(devicepb::MessageType type, ErrorCode code, double seconds) {
   if (type < 0 || static_cast<size_t>(type) >= commands_.size()) return;
   if (code < 0 || static_cast<size_t>(code) >= commands_[type].size()) return;
   commands_[type][code]->Increment();
@@ -76,7 +76,7 @@ void DeviceMetrics::CountCommand(pb::MessageType type, ErrorCode code, double se
 
 void DeviceMetrics::SetSubscriptions(double count) { subscriptions_->Set(count); }
 
-void DeviceMetrics::CountEvent(pb::EventKind kind) {
+void DeviceMetrics::CountEvent(devicepb::EventKind kind) {
   if (kind >= 0 && static_cast<size_t>(kind) < events_.size()) events_[kind]->Increment();
 }
 

@@ -46,22 +46,22 @@ const std::vector<DeviceEntry*>& DeviceRegistry::DevicesOf(absl::string_view pro
 
 void DeviceRegistry::RecordValues(DeviceIndex index, const google::protobuf::Struct& values) {
   DeviceEntry& entry = *devices_[index];
-  std::lock_guard<std::mutex> lock(entry.mu);
+  MutexLock lock(entry.mu);
   for (const auto& [id, value] : values.fields()) (*entry.last_values.mutable_fields())[id] = value;
   entry.last_seen_ms = NowMs();
 }
 
 void DeviceRegistry::Touch(DeviceIndex index) {
   DeviceEntry& entry = *devices_[index];
-  std::lock_guard<std::mutex> lock(entry.mu);
+  MutexLock lock(entry.mu);
   entry.last_seen_ms = NowMs();
 }
 
-void DeviceRegistry::Publish(DeviceIndex index, pb::EventKind kind, absl::string_view suffix,
+void DeviceRegistry::Publish(DeviceIndex index, devicepb::EventKind kind, absl::string_view suffix,
                              google::protobuf::Struct payload, std::string message_id,
                              absl::Status status) {
   const DeviceEntry& entry = *devices_[index];
-  pb::DeviceEvent event;
+  devicepb::DeviceEvent event;
   event.set_topic(DeviceTopic(entry.config.product_key, entry.config.key, suffix));
   event.set_product_key(entry.config.product_key);
   event.set_device_key(entry.config.key);
@@ -84,18 +84,18 @@ void DeviceRegistry::OnConnectionChanged(DeviceIndex device, bool online) {
   const int now_online = online ? ++count : --count;
   metrics_.SetOnline(entry.config.product_key, now_online);
   Touch(device);
-  Publish(device, online ? pb::ONLINE : pb::OFFLINE, online ? "online" : "offline", {});
+  Publish(device, online ? devicepb::ONLINE : devicepb::OFFLINE, online ? "online" : "offline", {});
 }
 
 void DeviceRegistry::OnPropertyReport(DeviceIndex device, google::protobuf::Struct values) {
   RecordValues(device, values);
-  Publish(device, pb::PROPERTY_REPORT, "message/property/report", std::move(values));
+  Publish(device, devicepb::PROPERTY_REPORT, "message/property/report", std::move(values));
 }
 
 void DeviceRegistry::OnEvent(DeviceIndex device, const std::string& event_id,
                              google::protobuf::Struct data) {
   Touch(device);
-  Publish(device, pb::EVENT, absl::StrCat("message/event/", event_id), std::move(data));
+  Publish(device, devicepb::EVENT, absl::StrCat("message/event/", event_id), std::move(data));
 }
 
 }  // namespace nb::device

@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
+#include "common/mutex.h"
 #include "common/time.h"
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/driver.h"
@@ -27,7 +28,7 @@ struct DeviceEntry {
   Driver* driver = nullptr;
 
   std::atomic<bool> online{false};
-  mutable std::mutex mu;
+  mutable Mutex mu;
   google::protobuf::Struct last_values ABSL_GUARDED_BY(mu);
   int64_t last_seen_ms ABSL_GUARDED_BY(mu) = 0;
 };
@@ -54,7 +55,7 @@ class DeviceRegistry : public DeviceListener {
   void RecordValues(DeviceIndex index, const google::protobuf::Struct& values);
   void Touch(DeviceIndex index);
 
-  void Publish(DeviceIndex index, pb::EventKind kind, absl::string_view suffix,
+  void Publish(DeviceIndex index, devicepb::EventKind kind, absl::string_view suffix,
                google::protobuf::Struct payload, std::string message_id = {},
                absl::Status status = absl::OkStatus());
 

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace nb::device {
@@ -22,7 +23,7 @@ enum class Step { kNothing, kWrite, kFinish };
 // is deleted only after Finish, and only the thread that set `finished` calls Finish.
 class SendStream {
  public:
-  explicit SendStream(grpc::ServerWriteReactor<pb::SendReply>* reactor) : reactor_(reactor) {}
+  explicit SendStream(grpc::ServerWriteReactor<devicepb::SendReply>* reactor) : reactor_(reactor) {}
 
   // Sends the initial metadata at once, so a caller can tell the command was accepted
   // before the first device answers. It is the stream's first write: writing_ starts true.
@@ -31,81 +32,102 @@ class SendStream {
   void SetOperation(std::shared_ptr<SendOperation> operation) {
     bool cancel_now;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       operation_ = operation;
       cancel_now = cancelled_;
     }
     if (cancel_now) operation->Cancel();
   }
 
-  void OnReply(pb::SendReply reply) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (finished_ || cancelled_) return;
-    queue_.push_back(std::move(reply));
-    Advance(lock);
+  void OnReply(devicepb::SendReply reply) {
+    Next next;
+    {
+      MutexLock lock(mu_);
+      if (finished_ || cancelled_) return;
+      queue_.push_back(std::move(reply));
+      next = Decide();
+    }
+    Act(next);
   }
 
   void OnAllReplied() {
-    std::unique_lock<std::mutex> lock(mu_);
-    all_replied_ = true;
-    Advance(lock);
+    Next next;
+    {
+      MutexLock lock(mu_);
+      all_replied_ = true;
+      next = Decide();
+    }
+    Act(next);
   }
 
   void OnWriteDone(bool ok) {
     std::shared_ptr<SendOperation> operation;
+    Next next;
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       writing_ = false;
       if (!ok) {
         cancelled_ = true;
         operation = operation_;
       }
-      Advance(lock);
+      next = Decide();
     }
+    Act(next);
     if (operation) operation->Cancel();
   }
 
   void OnCancel() {
     std::shared_ptr<SendOperation> operation;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       cancelled_ = true;
       operation = operation_;
     }
     // Stops every device wait of this Send at once.
     if (operation) operation->Cancel();
-    std::unique_lock<std::mutex> lock(mu_);
-    Advance(lock);
+    Next next;
+    {
+      MutexLock lock(mu_);
+      next = Decide();
+    }
+    Act(next);
   }
 
  private:
-  void Advance(std::unique_lock<std::mutex>& lock) {
+  // What the stream does next; decided under the lock, done outside it.
+  struct Next {
     Step step = Step::kNothing;
     grpc::Status status;
-    if (writing_ || finished_) {
-      step = Step::kNothing;
-    } else if (cancelled_) {
+  };
+
+  Next Decide() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Next next;
+    if (writing_ || finished_) return next;
+    if (cancelled_) {
       finished_ = true;
-      step = Step::kFinish;
-      status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+      next.step = Step::kFinish;
+      next.status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     } else if (!queue_.empty()) {
       current_ = std::move(queue_.front());
       queue_.pop_front();
       writing_ = true;
-      step = Step::kWrite;
+      next.step = Step::kWrite;
     } else if (all_replied_) {
       finished_ = true;
-      step = Step::kFinish;
+      next.step = Step::kFinish;
     }
-    lock.unlock();
-    if (step == Step::kWrite) reactor_->StartWrite(&current_);
-    if (step == Step::kFinish) reactor_->Finish(status);
+    return next;
   }
 
-  grpc::ServerWriteReactor<pb::SendReply>* const reactor_;
-  std::mutex mu_;
-  std::deque<pb::SendReply> queue_ ABSL_GUARDED_BY(mu_);
-  pb::SendReply current_;
+  void Act(const Next& next) {
+    if (next.step == Step::kWrite) reactor_->StartWrite(&current_);
+    if (next.step == Step::kFinish) reactor_->Finish(next.status);
+  }
+
+  grpc::ServerWriteReactor<devicepb::SendReply>* const reactor_;
+  Mutex mu_;
+  std::deque<devicepb::SendReply> queue_ ABSL_GUARDED_BY(mu_);
+  devicepb::SendReply current_;
   std::shared_ptr<SendOperation> operation_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = true;
   bool all_replied_ ABSL_GUARDED_BY(mu_) = false;
@@ -113,9 +135,9 @@ class SendStream {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-class SendReactor final : public grpc::ServerWriteReactor<pb::SendReply> {
+class SendReactor final : public grpc::ServerWriteReactor<devicepb::SendReply> {
  public:
-  SendReactor(grpc::CallbackServerContext* context, const pb::SendRequest& request,
+  SendReactor(grpc::CallbackServerContext* context, const devicepb::SendRequest& request,
               CommandDispatcher& dispatcher)
       : stream_(std::make_shared<SendStream>(this)) {
     // The operation reaches the stream weakly: the stream owns the operation, not the
@@ -123,7 +145,7 @@ class SendReactor final : public grpc::ServerWriteReactor<pb::SendReply> {
     std::weak_ptr<SendStream> weak = stream_;
     absl::StatusOr<std::shared_ptr<SendOperation>> operation = dispatcher.Start(
         request,
-        [weak](pb::SendReply reply) {
+        [weak](devicepb::SendReply reply) {
           if (auto stream = weak.lock()) stream->OnReply(std::move(reply));
         },
         [weak] {
@@ -158,18 +180,18 @@ class SendReactor final : public grpc::ServerWriteReactor<pb::SendReply> {
 // Shared state of one Subscribe stream; the same locking scheme as SendStream.
 class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
  public:
-  explicit SubscribeStream(grpc::ServerWriteReactor<pb::DeviceEvent>* reactor)
+  explicit SubscribeStream(grpc::ServerWriteReactor<devicepb::DeviceEvent>* reactor)
       : reactor_(reactor) {}
 
   void Attach(std::shared_ptr<Subscription> subscription) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     subscription_ = std::move(subscription);
   }
   const std::shared_ptr<Subscription>& subscription() const { return subscription_; }
 
   // Wakes the writer: an event is queued, a write finished, or the stream must end.
   void Pump() {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     Step step = Step::kNothing;
     if (writing_ || finished_) {
       step = Step::kNothing;
@@ -182,14 +204,14 @@ class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
     }
     const grpc::Status status(
         end_, end_ == grpc::StatusCode::CANCELLED ? "cancelled" : "device-service is stopping");
-    lock.unlock();
+    lock.Unlock();
     if (step == Step::kWrite) reactor_->StartWrite(&current_);
     if (step == Step::kFinish) reactor_->Finish(status);
   }
 
   void OnWriteDone(bool ok) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       writing_ = false;
       if (!ok) end_ = grpc::StatusCode::CANCELLED;
     }
@@ -198,23 +220,23 @@ class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
 
   // For a stream refused before it started: Finish is called by the caller.
   void MarkFinished() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     finished_ = true;
   }
 
   void End(grpc::StatusCode code) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (end_ == grpc::StatusCode::OK) end_ = code;
     }
     Pump();
   }
 
  private:
-  grpc::ServerWriteReactor<pb::DeviceEvent>* const reactor_;
-  std::mutex mu_;
+  grpc::ServerWriteReactor<devicepb::DeviceEvent>* const reactor_;
+  Mutex mu_;
   std::shared_ptr<Subscription> subscription_;
-  pb::DeviceEvent current_;
+  devicepb::DeviceEvent current_;
   // The initial metadata, sent once the subscription is live, is the first write.
   bool writing_ ABSL_GUARDED_BY(mu_) = true;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -223,7 +245,7 @@ class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
 
 namespace {
 
-class SubscribeReactor final : public grpc::ServerWriteReactor<pb::DeviceEvent> {
+class SubscribeReactor final : public grpc::ServerWriteReactor<devicepb::DeviceEvent> {
  public:
   SubscribeReactor(DeviceServiceImpl& service, EventBus& bus, DeviceMetrics& metrics)
       : service_(service),
@@ -272,19 +294,19 @@ DeviceServiceImpl::DeviceServiceImpl(DeviceRegistry& registry, CommandDispatcher
 DeviceServiceImpl::~DeviceServiceImpl() = default;
 
 void DeviceServiceImpl::Register(const std::shared_ptr<SubscribeStream>& stream) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   streams_.push_back(stream);
 }
 
 void DeviceServiceImpl::Unregister(const SubscribeStream* stream) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::erase_if(streams_, [&](const auto& s) { return s.get() == stream; });
 }
 
 void DeviceServiceImpl::EndSubscriptions() {
   std::vector<std::shared_ptr<SubscribeStream>> streams;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     streams = streams_;
   }
   for (const auto& stream : streams) stream->End(grpc::StatusCode::UNAVAILABLE);
@@ -292,15 +314,15 @@ void DeviceServiceImpl::EndSubscriptions() {
 
 void SubscribeReactor::Unregister() { service_.Unregister(stream_.get()); }
 
-grpc::ServerWriteReactor<pb::SendReply>* DeviceServiceImpl::Send(
-    grpc::CallbackServerContext* context, const pb::SendRequest* request) {
+grpc::ServerWriteReactor<devicepb::SendReply>* DeviceServiceImpl::Send(
+    grpc::CallbackServerContext* context, const devicepb::SendRequest* request) {
   auto* reactor = new SendReactor(context, *request, dispatcher_);
   reactor->Begin();
   return reactor;
 }
 
-grpc::ServerWriteReactor<pb::DeviceEvent>* DeviceServiceImpl::Subscribe(
-    grpc::CallbackServerContext* context, const pb::SubscribeRequest* request) {
+grpc::ServerWriteReactor<devicepb::DeviceEvent>* DeviceServiceImpl::Subscribe(
+    grpc::CallbackServerContext* context, const devicepb::SubscribeRequest* request) {
   auto* reactor = new SubscribeReactor(*this, bus_, metrics_);
   absl::StatusOr<TopicPattern> pattern = TopicPattern::Parse(request->topic());
   if (!pattern.ok()) {
@@ -323,11 +345,11 @@ grpc::ServerWriteReactor<pb::DeviceEvent>* DeviceServiceImpl::Subscribe(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* DeviceServiceImpl::ListProducts(grpc::CallbackServerContext* context,
-                                                          const pb::ListProductsRequest*,
-                                                          pb::ListProductsResponse* response) {
+grpc::ServerUnaryReactor* DeviceServiceImpl::ListProducts(
+    grpc::CallbackServerContext* context, const devicepb::ListProductsRequest*,
+    devicepb::ListProductsResponse* response) {
   for (const auto& model : registry_.products()) {
-    pb::Product& product = *response->add_products();
+    devicepb::Product& product = *response->add_products();
     product = model->product();
     product.set_device_count(
         static_cast<uint32_t>(registry_.DevicesOf(model->product_key()).size()));
@@ -338,8 +360,8 @@ grpc::ServerUnaryReactor* DeviceServiceImpl::ListProducts(grpc::CallbackServerCo
 }
 
 grpc::ServerUnaryReactor* DeviceServiceImpl::GetProduct(grpc::CallbackServerContext* context,
-                                                        const pb::GetProductRequest* request,
-                                                        pb::Product* response) {
+                                                        const devicepb::GetProductRequest* request,
+                                                        devicepb::Product* response) {
   auto* reactor = context->DefaultReactor();
   const ThingModel* model = registry_.FindProduct(request->product_key());
   if (model == nullptr) {
@@ -358,22 +380,22 @@ grpc::ServerUnaryReactor* DeviceServiceImpl::GetProduct(grpc::CallbackServerCont
 
 namespace {
 
-void FillDevice(const DeviceEntry& entry, bool with_values, pb::Device& device) {
+void FillDevice(const DeviceEntry& entry, bool with_values, devicepb::Device& device) {
   device.set_device_key(entry.config.key);
   device.set_product_key(entry.config.product_key);
   device.set_name(entry.config.name);
   device.set_driver(entry.config.driver);
   device.set_online(entry.online.load());
-  std::lock_guard<std::mutex> lock(entry.mu);
+  MutexLock lock(entry.mu);
   device.set_last_seen_ms(entry.last_seen_ms);
   if (with_values) *device.mutable_last_values() = entry.last_values;
 }
 
 }  // namespace
 
-grpc::ServerUnaryReactor* DeviceServiceImpl::ListDevices(grpc::CallbackServerContext* context,
-                                                         const pb::ListDevicesRequest* request,
-                                                         pb::ListDevicesResponse* response) {
+grpc::ServerUnaryReactor* DeviceServiceImpl::ListDevices(
+    grpc::CallbackServerContext* context, const devicepb::ListDevicesRequest* request,
+    devicepb::ListDevicesResponse* response) {
   auto* reactor = context->DefaultReactor();
   auto fail = [&](const absl::Status& status) {
     reactor->Finish(ToGrpcStatus(status, *context));
@@ -404,8 +426,8 @@ grpc::ServerUnaryReactor* DeviceServiceImpl::ListDevices(grpc::CallbackServerCon
 }
 
 grpc::ServerUnaryReactor* DeviceServiceImpl::GetDevice(grpc::CallbackServerContext* context,
-                                                       const pb::GetDeviceRequest* request,
-                                                       pb::Device* response) {
+                                                       const devicepb::GetDeviceRequest* request,
+                                                       devicepb::Device* response) {
   auto* reactor = context->DefaultReactor();
   if (registry_.FindProduct(request->product_key()) == nullptr) {
     reactor->Finish(ToGrpcStatus(

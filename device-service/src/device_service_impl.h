@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "common/mutex.h"
 #include "device-service/src/command_dispatcher.h"
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/device_registry.h"
@@ -29,22 +30,22 @@ class DeviceServiceImpl final : public northbound::device::v1::DeviceService::Ca
                     DeviceMetrics& metrics, ServiceOptions options = {});
   ~DeviceServiceImpl() override;
 
-  grpc::ServerWriteReactor<pb::SendReply>* Send(grpc::CallbackServerContext* context,
-                                                const pb::SendRequest* request) override;
-  grpc::ServerWriteReactor<pb::DeviceEvent>* Subscribe(
-      grpc::CallbackServerContext* context, const pb::SubscribeRequest* request) override;
+  grpc::ServerWriteReactor<devicepb::SendReply>* Send(
+      grpc::CallbackServerContext* context, const devicepb::SendRequest* request) override;
+  grpc::ServerWriteReactor<devicepb::DeviceEvent>* Subscribe(
+      grpc::CallbackServerContext* context, const devicepb::SubscribeRequest* request) override;
   grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* context,
-                                         const pb::ListProductsRequest* request,
-                                         pb::ListProductsResponse* response) override;
+                                         const devicepb::ListProductsRequest* request,
+                                         devicepb::ListProductsResponse* response) override;
   grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* context,
-                                       const pb::GetProductRequest* request,
-                                       pb::Product* response) override;
+                                       const devicepb::GetProductRequest* request,
+                                       devicepb::Product* response) override;
   grpc::ServerUnaryReactor* ListDevices(grpc::CallbackServerContext* context,
-                                        const pb::ListDevicesRequest* request,
-                                        pb::ListDevicesResponse* response) override;
+                                        const devicepb::ListDevicesRequest* request,
+                                        devicepb::ListDevicesResponse* response) override;
   grpc::ServerUnaryReactor* GetDevice(grpc::CallbackServerContext* context,
-                                      const pb::GetDeviceRequest* request,
-                                      pb::Device* response) override;
+                                      const devicepb::GetDeviceRequest* request,
+                                      devicepb::Device* response) override;
 
   // Ends every live Subscribe stream with UNAVAILABLE so that shutdown need not wait for
   // its deadline. Called from the main thread before the server shuts down.
@@ -60,7 +61,7 @@ class DeviceServiceImpl final : public northbound::device::v1::DeviceService::Ca
   EventBus& bus_;
   DeviceMetrics& metrics_;
   const ServiceOptions options_;
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<std::shared_ptr<SubscribeStream>> streams_ ABSL_GUARDED_BY(mu_);
 };
 

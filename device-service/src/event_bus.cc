@@ -16,7 +16,7 @@ int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_vi
   int dropped = 0;
   bool was_empty;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     was_empty = queue_.empty();
     if (queue_.size() >= capacity_) {
       queue_.pop_front();
@@ -29,8 +29,8 @@ int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_vi
   return dropped;
 }
 
-bool Subscription::Take(pb::DeviceEvent& out) {
-  std::lock_guard<std::mutex> lock(mu_);
+bool Subscription::Take(devicepb::DeviceEvent& out) {
+  MutexLock lock(mu_);
   if (queue_.empty()) return false;
   out = *queue_.front();
   queue_.pop_front();
@@ -40,38 +40,38 @@ bool Subscription::Take(pb::DeviceEvent& out) {
 }
 
 size_t Subscription::queued() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return queue_.size();
 }
 
 void EventBus::Add(std::shared_ptr<Subscription> subscription) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto next = std::make_shared<SubscriptionList>(*subscriptions_);
   next->push_back(std::move(subscription));
   subscriptions_ = std::move(next);
 }
 
 void EventBus::Remove(const Subscription* subscription) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto next = std::make_shared<SubscriptionList>(*subscriptions_);
   std::erase_if(*next, [&](const auto& s) { return s.get() == subscription; });
   subscriptions_ = std::move(next);
 }
 
 size_t EventBus::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return subscriptions_->size();
 }
 
-void EventBus::Publish(pb::DeviceEvent event) {
-  auto shared = std::make_shared<const pb::DeviceEvent>(std::move(event));
+void EventBus::Publish(devicepb::DeviceEvent event) {
+  auto shared = std::make_shared<const devicepb::DeviceEvent>(std::move(event));
   const absl::string_view topic = shared->topic();
   const std::vector<absl::string_view> segments =
       absl::StrSplit(topic.empty() ? topic : topic.substr(1), '/');
   // Deliver outside the bus lock: Offer may wake a writer.
   std::shared_ptr<const SubscriptionList> targets;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     targets = subscriptions_;
   }
   int dropped = 0;

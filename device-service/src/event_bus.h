@@ -9,14 +9,15 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "common/mutex.h"
 #include "common/topic.h"
 #include "northbound/device/v1/device_service.pb.h"
 
 namespace nb::device {
 
-namespace pb = northbound::device::v1;
+namespace devicepb = northbound::device::v1;
 
-using EventPtr = std::shared_ptr<const pb::DeviceEvent>;
+using EventPtr = std::shared_ptr<const devicepb::DeviceEvent>;
 
 // One live subscriber: its topic pattern and a bounded queue. When the queue is full the
 // oldest event is dropped and counted; the next event taken reports the count in
@@ -36,7 +37,7 @@ class Subscription {
   int Offer(const EventPtr& event, const std::vector<absl::string_view>& segments);
 
   // The next event, with dropped_before filled in; false when the queue is empty.
-  bool Take(pb::DeviceEvent& out);
+  bool Take(devicepb::DeviceEvent& out);
 
   size_t queued() const;
 
@@ -44,7 +45,7 @@ class Subscription {
   const TopicPattern pattern_;
   const size_t capacity_;
   const std::function<void()> wake_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::deque<EventPtr> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -53,12 +54,12 @@ class Subscription {
 class EventBus {
  public:
   // Counts for metrics; may be empty.
-  std::function<void(const pb::DeviceEvent&)> on_published;
+  std::function<void(const devicepb::DeviceEvent&)> on_published;
   std::function<void(int)> on_dropped;
 
   void Add(std::shared_ptr<Subscription> subscription);
   void Remove(const Subscription* subscription);
-  void Publish(pb::DeviceEvent event);
+  void Publish(devicepb::DeviceEvent event);
   size_t size() const;
 
  private:
@@ -66,7 +67,7 @@ class EventBus {
 
   // Copy-on-write: Publish takes a snapshot with one pointer copy, whatever the number of
   // subscribers; Add and Remove (rare) build a new list.
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::shared_ptr<const SubscriptionList> subscriptions_ ABSL_GUARDED_BY(mu_) =
       std::make_shared<const SubscriptionList>();
 };

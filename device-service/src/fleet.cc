@@ -50,10 +50,12 @@ class FleetParser {
     const std::string name = OptionalString(entry, "name");
     return name.empty() ? id : name;
   }
-  absl::Status ParseSpec(const YAML::Node& node, absl::string_view what, pb::DataSpec& spec) const;
-  absl::Status ParseParameters(const YAML::Node& list, absl::string_view what,
-                               google::protobuf::RepeatedPtrField<pb::ParameterDef>& out) const;
-  absl::Status ParseProduct(const YAML::Node& node, pb::Product& product) const;
+  absl::Status ParseSpec(const YAML::Node& node, absl::string_view what,
+                         devicepb::DataSpec& spec) const;
+  absl::Status ParseParameters(
+      const YAML::Node& list, absl::string_view what,
+      google::protobuf::RepeatedPtrField<devicepb::ParameterDef>& out) const;
+  absl::Status ParseProduct(const YAML::Node& node, devicepb::Product& product) const;
   absl::Status ParseDevice(const YAML::Node& node,
                            const absl::flat_hash_map<std::string, const ThingModel*>& products,
                            const std::map<std::string, YAML::Node>& sections, Fleet& fleet,
@@ -87,11 +89,11 @@ std::string FleetParser::OptionalString(const YAML::Node& map, absl::string_view
 }
 
 absl::Status FleetParser::ParseSpec(const YAML::Node& node, absl::string_view what,
-                                    pb::DataSpec& spec) const {
+                                    devicepb::DataSpec& spec) const {
   absl::StatusOr<std::string> type = RequiredString(node, "type", what);
   if (!type.ok()) return type.status();
   spec.set_type(ParseDataType(*type));
-  if (spec.type() == pb::DATA_TYPE_UNSPECIFIED) {
+  if (spec.type() == devicepb::DATA_TYPE_UNSPECIFIED) {
     return Error(node[std::string("type")],
                  absl::StrCat(what, ": unknown type '", *type,
                               "' (use int, long, float, double, bool, string, enum or date)"));
@@ -107,7 +109,7 @@ absl::Status FleetParser::ParseSpec(const YAML::Node& node, absl::string_view wh
     return Error(node, absl::StrCat(what, ": min is greater than max"));
   }
   spec.set_unit(OptionalString(node, "unit"));
-  if (spec.type() == pb::ENUM) {
+  if (spec.type() == devicepb::ENUM) {
     const YAML::Node values = node["values"];
     if (!values || !values.IsSequence() || values.size() == 0) {
       return Error(node, absl::StrCat(what, ": an enum needs a non-empty 'values' list"));
@@ -137,11 +139,11 @@ absl::Status FleetParser::ForEachEntry(
 
 absl::Status FleetParser::ParseParameters(
     const YAML::Node& list, absl::string_view what,
-    google::protobuf::RepeatedPtrField<pb::ParameterDef>& out) const {
+    google::protobuf::RepeatedPtrField<devicepb::ParameterDef>& out) const {
   return ForEachEntry(
       list, what, what,
       [&](const YAML::Node& node, const std::string& id, const std::string& entry_what) {
-        pb::ParameterDef& parameter = *out.Add();
+        devicepb::ParameterDef& parameter = *out.Add();
         parameter.set_id(id);
         parameter.set_name(NameOr(node, id));
         parameter.set_required(node["required"] && node["required"].as<bool>(false));
@@ -149,7 +151,7 @@ absl::Status FleetParser::ParseParameters(
       });
 }
 
-absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& product) const {
+absl::Status FleetParser::ParseProduct(const YAML::Node& node, devicepb::Product& product) const {
   if (absl::Status s = RequireMap(node, "a product"); !s.ok()) return s;
   absl::StatusOr<std::string> key = RequiredString(node, "key", "product");
   if (!key.ok()) return key.status();
@@ -160,19 +162,19 @@ absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& prod
   product.set_product_key(*key);
   product.set_name(NameOr(node, *key));
   product.set_description(OptionalString(node, "description"));
-  pb::ThingModel& model = *product.mutable_thing_model();
+  devicepb::ThingModel& model = *product.mutable_thing_model();
 
   absl::Status status = ForEachEntry(
       node["properties"], "properties", "property",
       [&](const YAML::Node& entry, const std::string& id, const std::string& what) -> absl::Status {
-        pb::PropertyDef& property = *model.add_properties();
+        devicepb::PropertyDef& property = *model.add_properties();
         property.set_id(id);
         property.set_name(NameOr(entry, id));
         const std::string access = OptionalString(entry, "access");
         if (access.empty() || access == "r") {
-          property.set_access(pb::READ_ONLY);
+          property.set_access(devicepb::READ_ONLY);
         } else if (access == "rw") {
-          property.set_access(pb::READ_WRITE);
+          property.set_access(devicepb::READ_WRITE);
         } else {
           return Error(entry, absl::StrCat(what, ": access must be r or rw, not '", access, "'"));
         }
@@ -182,7 +184,7 @@ absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& prod
   status = ForEachEntry(
       node["functions"], "functions", "function",
       [&](const YAML::Node& entry, const std::string& id, const std::string& what) -> absl::Status {
-        pb::FunctionDef& function = *model.add_functions();
+        devicepb::FunctionDef& function = *model.add_functions();
         function.set_id(id);
         function.set_name(NameOr(entry, id));
         if (absl::Status s = ParseParameters(entry["inputs"], absl::StrCat(what, " input"),
@@ -196,7 +198,7 @@ absl::Status FleetParser::ParseProduct(const YAML::Node& node, pb::Product& prod
   if (!status.ok()) return status;
   return ForEachEntry(node["events"], "events", "event",
                       [&](const YAML::Node& entry, const std::string& id, const std::string& what) {
-                        pb::EventDef& event = *model.add_events();
+                        devicepb::EventDef& event = *model.add_events();
                         event.set_id(id);
                         event.set_name(NameOr(entry, id));
                         return ParseParameters(entry["fields"], absl::StrCat(what, " field"),
@@ -260,7 +262,7 @@ absl::StatusOr<Fleet> FleetParser::Parse(const YAML::Node& root) {
   Fleet fleet;
   absl::flat_hash_map<std::string, const ThingModel*> product_keys;
   for (const YAML::Node& node : products) {
-    pb::Product product;
+    devicepb::Product product;
     if (absl::Status s = ParseProduct(node, product); !s.ok()) return s;
     if (product_keys.contains(product.product_key())) {
       return Error(node, absl::StrCat("duplicate product '", product.product_key(), "'"));

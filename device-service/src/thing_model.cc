@@ -37,32 +37,32 @@ absl::string_view KindName(const Value& value) {
   }
 }
 
-absl::Status WrongType(const pb::DataSpec& spec, const Value& value, absl::string_view what) {
+absl::Status WrongType(const devicepb::DataSpec& spec, const Value& value, absl::string_view what) {
   return ParameterError(
       what, absl::StrCat("must be ", DataTypeName(spec.type()), ", got ", KindName(value)));
 }
 
-absl::Status CheckNumber(const pb::DataSpec& spec, double number, absl::string_view what) {
+absl::Status CheckNumber(const devicepb::DataSpec& spec, double number, absl::string_view what) {
   if (!std::isfinite(number)) return ParameterError(what, "must be a finite number");
   switch (spec.type()) {
-    case pb::INT:
+    case devicepb::INT:
       if (number != std::floor(number) || number < std::numeric_limits<int32_t>::min() ||
           number > std::numeric_limits<int32_t>::max()) {
         return ParameterError(what, absl::StrCat("must be a 32-bit integer, got ", number));
       }
       break;
-    case pb::LONG:
-    case pb::DATE:
+    case devicepb::LONG:
+    case devicepb::DATE:
       // Integers beyond 2^53 do not survive JSON's doubles.
       if (number != std::floor(number) || std::fabs(number) > 9007199254740992.0) {
         return ParameterError(what,
                               absl::StrCat("must be an integer of at most 2^53, got ", number));
       }
-      if (spec.type() == pb::DATE && number < 0) {
+      if (spec.type() == devicepb::DATE && number < 0) {
         return ParameterError(what, "must be milliseconds since 1970, not negative");
       }
       break;
-    case pb::FLOAT:
+    case devicepb::FLOAT:
       if (std::fabs(number) > std::numeric_limits<float>::max()) {
         return ParameterError(what, "is out of the range of a float");
       }
@@ -81,54 +81,55 @@ absl::Status CheckNumber(const pb::DataSpec& spec, double number, absl::string_v
 
 }  // namespace
 
-pb::DataType ParseDataType(absl::string_view name) {
-  if (name == "int") return pb::INT;
-  if (name == "long") return pb::LONG;
-  if (name == "float") return pb::FLOAT;
-  if (name == "double") return pb::DOUBLE;
-  if (name == "bool" || name == "boolean") return pb::BOOL;
-  if (name == "string") return pb::STRING;
-  if (name == "enum") return pb::ENUM;
-  if (name == "date") return pb::DATE;
-  return pb::DATA_TYPE_UNSPECIFIED;
+devicepb::DataType ParseDataType(absl::string_view name) {
+  if (name == "int") return devicepb::INT;
+  if (name == "long") return devicepb::LONG;
+  if (name == "float") return devicepb::FLOAT;
+  if (name == "double") return devicepb::DOUBLE;
+  if (name == "bool" || name == "boolean") return devicepb::BOOL;
+  if (name == "string") return devicepb::STRING;
+  if (name == "enum") return devicepb::ENUM;
+  if (name == "date") return devicepb::DATE;
+  return devicepb::DATA_TYPE_UNSPECIFIED;
 }
 
-absl::string_view DataTypeName(pb::DataType type) {
+absl::string_view DataTypeName(devicepb::DataType type) {
   switch (type) {
-    case pb::INT:
+    case devicepb::INT:
       return "int";
-    case pb::LONG:
+    case devicepb::LONG:
       return "long";
-    case pb::FLOAT:
+    case devicepb::FLOAT:
       return "float";
-    case pb::DOUBLE:
+    case devicepb::DOUBLE:
       return "double";
-    case pb::BOOL:
+    case devicepb::BOOL:
       return "bool";
-    case pb::STRING:
+    case devicepb::STRING:
       return "string";
-    case pb::ENUM:
+    case devicepb::ENUM:
       return "enum";
-    case pb::DATE:
+    case devicepb::DATE:
       return "date";
     default:
       return "unknown";
   }
 }
 
-absl::Status CheckValue(const pb::DataSpec& spec, const Value& value, absl::string_view what) {
+absl::Status CheckValue(const devicepb::DataSpec& spec, const Value& value,
+                        absl::string_view what) {
   switch (spec.type()) {
-    case pb::INT:
-    case pb::LONG:
-    case pb::FLOAT:
-    case pb::DOUBLE:
-    case pb::DATE:
+    case devicepb::INT:
+    case devicepb::LONG:
+    case devicepb::FLOAT:
+    case devicepb::DOUBLE:
+    case devicepb::DATE:
       if (value.kind_case() != Value::kNumberValue) return WrongType(spec, value, what);
       return CheckNumber(spec, value.number_value(), what);
-    case pb::BOOL:
+    case devicepb::BOOL:
       if (value.kind_case() != Value::kBoolValue) return WrongType(spec, value, what);
       return absl::OkStatus();
-    case pb::STRING: {
+    case devicepb::STRING: {
       if (value.kind_case() != Value::kStringValue) return WrongType(spec, value, what);
       const uint32_t limit = spec.max_length() > 0 ? spec.max_length() : kDefaultMaxStringBytes;
       if (value.string_value().size() > limit) {
@@ -136,7 +137,7 @@ absl::Status CheckValue(const pb::DataSpec& spec, const Value& value, absl::stri
       }
       return absl::OkStatus();
     }
-    case pb::ENUM:
+    case devicepb::ENUM:
       if (value.kind_case() != Value::kStringValue) return WrongType(spec, value, what);
       for (const std::string& allowed : spec.enum_values()) {
         if (allowed == value.string_value()) return absl::OkStatus();
@@ -149,30 +150,30 @@ absl::Status CheckValue(const pb::DataSpec& spec, const Value& value, absl::stri
   }
 }
 
-absl::Status CheckValue(const pb::DataSpec& spec, const Value& value, absl::string_view kind,
+absl::Status CheckValue(const devicepb::DataSpec& spec, const Value& value, absl::string_view kind,
                         absl::string_view id) {
   if (absl::Status status = CheckValue(spec, value, ""); status.ok()) return status;
   return CheckValue(spec, value, absl::StrCat(kind, " '", id, "'"));
 }
 
-ThingModel::ThingModel(pb::Product product) : product_(std::move(product)) {
-  const pb::ThingModel& model = product_.thing_model();
+ThingModel::ThingModel(devicepb::Product product) : product_(std::move(product)) {
+  const devicepb::ThingModel& model = product_.thing_model();
   for (int i = 0; i < model.properties_size(); ++i) properties_[model.properties(i).id()] = i;
   for (int i = 0; i < model.functions_size(); ++i) functions_[model.functions(i).id()] = i;
   for (int i = 0; i < model.events_size(); ++i) events_[model.events(i).id()] = i;
 }
 
-const pb::PropertyDef* ThingModel::FindProperty(absl::string_view id) const {
+const devicepb::PropertyDef* ThingModel::FindProperty(absl::string_view id) const {
   auto it = properties_.find(id);
   return it == properties_.end() ? nullptr : &product_.thing_model().properties(it->second);
 }
 
-const pb::FunctionDef* ThingModel::FindFunction(absl::string_view id) const {
+const devicepb::FunctionDef* ThingModel::FindFunction(absl::string_view id) const {
   auto it = functions_.find(id);
   return it == functions_.end() ? nullptr : &product_.thing_model().functions(it->second);
 }
 
-const pb::EventDef* ThingModel::FindEvent(absl::string_view id) const {
+const devicepb::EventDef* ThingModel::FindEvent(absl::string_view id) const {
   auto it = events_.find(id);
   return it == events_.end() ? nullptr : &product_.thing_model().events(it->second);
 }
@@ -181,7 +182,7 @@ absl::Status ThingModel::CheckRead(const std::vector<std::string>& ids,
                                    std::vector<std::string>& resolved) const {
   resolved.clear();
   if (ids.empty()) {
-    for (const pb::PropertyDef& property : product_.thing_model().properties()) {
+    for (const devicepb::PropertyDef& property : product_.thing_model().properties()) {
       resolved.push_back(property.id());
     }
     return absl::OkStatus();
@@ -203,13 +204,13 @@ absl::Status ThingModel::CheckWrite(const google::protobuf::Struct& values) cons
     return ErrorStatus(ErrorCode::PARAMETER_ERROR, "properties must name at least one value");
   }
   for (const auto& [id, value] : values.fields()) {
-    const pb::PropertyDef* property = FindProperty(id);
+    const devicepb::PropertyDef* property = FindProperty(id);
     if (property == nullptr) {
       return ErrorStatus(
           ErrorCode::PROPERTY_UNDEFINED,
           absl::StrCat("property ", Quoted(id), " is not defined by product ", product_key()));
     }
-    if (property->access() != pb::READ_WRITE) {
+    if (property->access() != devicepb::READ_WRITE) {
       return ErrorStatus(ErrorCode::READ_ONLY, absl::StrCat("property '", id, "' is read-only"));
     }
     if (absl::Status status = CheckValue(property->spec(), value, "property", id); !status.ok()) {
@@ -224,15 +225,15 @@ absl::Status ThingModel::CheckInvoke(absl::string_view function_id,
   if (function_id.empty()) {
     return ErrorStatus(ErrorCode::PARAMETER_ERROR, "functionId is required for INVOKE_FUNCTION");
   }
-  const pb::FunctionDef* function = FindFunction(function_id);
+  const devicepb::FunctionDef* function = FindFunction(function_id);
   if (function == nullptr) {
     return ErrorStatus(ErrorCode::FUNCTION_UNDEFINED,
                        absl::StrCat("function ", Quoted(function_id), " is not defined by product ",
                                     product_key()));
   }
   for (const auto& [id, value] : inputs.fields()) {
-    const pb::ParameterDef* input = nullptr;
-    for (const pb::ParameterDef& candidate : function->inputs()) {
+    const devicepb::ParameterDef* input = nullptr;
+    for (const devicepb::ParameterDef& candidate : function->inputs()) {
       if (candidate.id() == id) input = &candidate;
     }
     if (input == nullptr) {
@@ -243,7 +244,7 @@ absl::Status ThingModel::CheckInvoke(absl::string_view function_id,
       return status;
     }
   }
-  for (const pb::ParameterDef& input : function->inputs()) {
+  for (const devicepb::ParameterDef& input : function->inputs()) {
     if (input.required() && !inputs.fields().contains(input.id())) {
       return ErrorStatus(
           ErrorCode::PARAMETER_ERROR,

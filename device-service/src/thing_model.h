@@ -12,32 +12,32 @@
 
 namespace nb::device {
 
-namespace pb = northbound::device::v1;
+namespace devicepb = northbound::device::v1;
 
 // Longest STRING value when a DataSpec sets no max_length.
 inline constexpr uint32_t kDefaultMaxStringBytes = 4096;
 
 // Checks one value against its spec. Errors are PARAMETER_ERROR statuses whose message
 // names `what` (for example "property 'temperature'") and the problem.
-absl::Status CheckValue(const pb::DataSpec& spec, const google::protobuf::Value& value,
+absl::Status CheckValue(const devicepb::DataSpec& spec, const google::protobuf::Value& value,
                         absl::string_view what);
 // The same, naming the value "<kind> '<id>'" (for example "property 'temperature'"); the
 // name is only spelled out when the value is refused, so a passing check allocates nothing.
-absl::Status CheckValue(const pb::DataSpec& spec, const google::protobuf::Value& value,
+absl::Status CheckValue(const devicepb::DataSpec& spec, const google::protobuf::Value& value,
                         absl::string_view kind, absl::string_view id);
 
 // A product's thing model with lookups by id. Immutable after construction; safe to share
 // between threads.
 class ThingModel {
  public:
-  explicit ThingModel(pb::Product product);
+  explicit ThingModel(devicepb::Product product);
 
-  const pb::Product& product() const { return product_; }
+  const devicepb::Product& product() const { return product_; }
   const std::string& product_key() const { return product_.product_key(); }
 
-  const pb::PropertyDef* FindProperty(absl::string_view id) const;
-  const pb::FunctionDef* FindFunction(absl::string_view id) const;
-  const pb::EventDef* FindEvent(absl::string_view id) const;
+  const devicepb::PropertyDef* FindProperty(absl::string_view id) const;
+  const devicepb::FunctionDef* FindFunction(absl::string_view id) const;
+  const devicepb::EventDef* FindEvent(absl::string_view id) const;
 
   // READ_PROPERTY: every id must be defined (PROPERTY_UNDEFINED). Returns the ids to read:
   // all properties when `ids` is empty, else `ids` without duplicates.
@@ -52,15 +52,15 @@ class ThingModel {
                            const google::protobuf::Struct& inputs) const;
 
  private:
-  pb::Product product_;
+  devicepb::Product product_;
   absl::flat_hash_map<std::string, int> properties_;
   absl::flat_hash_map<std::string, int> functions_;
   absl::flat_hash_map<std::string, int> events_;
 };
 
 // "float" -> FLOAT and so on, as written in fleet files; DATA_TYPE_UNSPECIFIED if unknown.
-pb::DataType ParseDataType(absl::string_view name);
-absl::string_view DataTypeName(pb::DataType type);
+devicepb::DataType ParseDataType(absl::string_view name);
+absl::string_view DataTypeName(devicepb::DataType type);
 
 }  // namespace nb::device
 

@@ -20,7 +20,7 @@
 
 namespace {
 
-namespace pb = northbound::auth::v1;
+namespace authpb = northbound::auth::v1;
 
 // Fills the database in one transaction; creating 10k clients through the API would spend
 // minutes in fsync and measure nothing of interest here.
@@ -35,9 +35,9 @@ std::vector<std::string> Populate(const std::string& path, long clients) {
       "INSERT INTO clients (id, name, enabled, revoked, token_hash, token_hint, "
       "permissions, created_ms, updated_ms, expires_ms) VALUES (?1, ?2, 1, 0, ?3, ?4, ?5, 1, 1, 0)",
       -1, &insert, nullptr);
-  pb::Permissions permissions;
+  authpb::Permissions permissions;
   permissions.set_all_products(true);
-  permissions.add_operations(pb::READ_PROPERTY);
+  permissions.add_operations(authpb::READ_PROPERTY);
   const std::string blob = permissions.SerializeAsString();
   std::vector<std::string> tokens;
   for (long i = 0; i < clients; ++i) {
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "auth-service did not start:\n%s\n", service.log().c_str());
     return 1;
   }
-  auto stub = pb::AuthService::NewStub(grpc::CreateChannel(
+  auto stub = authpb::AuthService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", service.port("grpc_port")), grpc::InsecureChannelCredentials()));
 
   std::printf("ValidateToken, %ld clients stored, %ld sequential calls per run, loopback\n",
@@ -88,14 +88,14 @@ int main(int argc, char** argv) {
     std::vector<double> samples;
     samples.reserve(validations);
     for (long i = 0; i < validations; ++i) {
-      pb::ValidateTokenRequest request;
+      authpb::ValidateTokenRequest request;
       request.set_token(tokens[(i * 7919) % tokens.size()]);
-      pb::ValidateTokenResponse response;
+      authpb::ValidateTokenResponse response;
       grpc::ClientContext context;
       const auto start = std::chrono::steady_clock::now();
       const grpc::Status status = stub->ValidateToken(&context, request, &response);
       const auto end = std::chrono::steady_clock::now();
-      if (!status.ok() || response.status() != pb::VALID) {
+      if (!status.ok() || response.status() != authpb::VALID) {
         std::fprintf(stderr, "validation failed: %s\n", status.error_message().c_str());
         return 1;
       }

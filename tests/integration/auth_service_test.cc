@@ -15,7 +15,7 @@
 namespace nb::testing {
 namespace {
 
-namespace pb = northbound::auth::v1;
+namespace authpb = northbound::auth::v1;
 
 constexpr char kAdminCredential[] = "test-admin-credential-0123456789";
 
@@ -31,15 +31,17 @@ class AuthServiceTest : public ::testing::Test {
     ASSERT_TRUE(service_->started()) << service_->log();
     auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", service_->port("grpc_port")),
                                        grpc::InsecureChannelCredentials());
-    auth_ = pb::AuthService::NewStub(channel);
-    admin_ = pb::ClientAdmin::NewStub(channel);
+    auth_ = authpb::AuthService::NewStub(channel);
+    admin_ = authpb::ClientAdmin::NewStub(channel);
   }
 
   void Stop(int signal_number) {
     service_->process().Signal(signal_number);
     const std::optional<int> status = service_->process().Wait(std::chrono::seconds(10));
     ASSERT_TRUE(status.has_value());
-    if (signal_number == SIGTERM) EXPECT_EQ(*status, 0) << service_->log();
+    if (signal_number == SIGTERM) {
+      EXPECT_EQ(*status, 0) << service_->log();
+    }
   }
 
   std::unique_ptr<grpc::ClientContext> Admin(const std::string& credential = kAdminCredential) {
@@ -49,22 +51,22 @@ class AuthServiceTest : public ::testing::Test {
     return context;
   }
 
-  pb::CreateClientResponse Create(const std::string& name) {
-    pb::CreateClientRequest request;
+  authpb::CreateClientResponse Create(const std::string& name) {
+    authpb::CreateClientRequest request;
     request.set_name(name);
     request.mutable_permissions()->set_all_products(true);
-    request.mutable_permissions()->add_operations(pb::READ_PROPERTY);
-    pb::CreateClientResponse response;
+    request.mutable_permissions()->add_operations(authpb::READ_PROPERTY);
+    authpb::CreateClientResponse response;
     const grpc::Status status = admin_->CreateClient(Admin().get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
   }
 
-  pb::TokenStatus Validate(const std::string& token) {
+  authpb::TokenStatus Validate(const std::string& token) {
     grpc::ClientContext context;
-    pb::ValidateTokenRequest request;
+    authpb::ValidateTokenRequest request;
     request.set_token(token);
-    pb::ValidateTokenResponse response;
+    authpb::ValidateTokenResponse response;
     const grpc::Status status = auth_->ValidateToken(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.status();
@@ -72,58 +74,58 @@ class AuthServiceTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<ServiceProcess> service_;
-  std::unique_ptr<pb::AuthService::Stub> auth_;
-  std::unique_ptr<pb::ClientAdmin::Stub> admin_;
+  std::unique_ptr<authpb::AuthService::Stub> auth_;
+  std::unique_ptr<authpb::ClientAdmin::Stub> admin_;
 };
 
 TEST_F(AuthServiceTest, CreateValidateRevokeValidateFails) {
-  const pb::CreateClientResponse created = Create("demo");
-  EXPECT_EQ(created.client().state(), pb::ACTIVE);
-  EXPECT_EQ(Validate(created.token()), pb::VALID);
+  const authpb::CreateClientResponse created = Create("demo");
+  EXPECT_EQ(created.client().state(), authpb::ACTIVE);
+  EXPECT_EQ(Validate(created.token()), authpb::VALID);
 
-  pb::RevokeClientRequest revoke;
+  authpb::RevokeClientRequest revoke;
   revoke.set_id(created.client().id());
-  pb::Client revoked;
+  authpb::Client revoked;
   ASSERT_TRUE(admin_->RevokeClient(Admin().get(), revoke, &revoked).ok());
-  EXPECT_EQ(revoked.state(), pb::REVOKED);
-  EXPECT_EQ(Validate(created.token()), pb::TOKEN_REVOKED);
-  EXPECT_EQ(Validate("not-a-token"), pb::MALFORMED);
+  EXPECT_EQ(revoked.state(), authpb::REVOKED);
+  EXPECT_EQ(Validate(created.token()), authpb::TOKEN_REVOKED);
+  EXPECT_EQ(Validate("not-a-token"), authpb::MALFORMED);
 }
 
 TEST_F(AuthServiceTest, RevocationStreamDelivers) {
-  const pb::CreateClientResponse created = Create("watched");
+  const authpb::CreateClientResponse created = Create("watched");
   grpc::ClientContext watch_context;
   auto watch = auth_->WatchRevocations(&watch_context, {});
   watch->WaitForInitialMetadata();
 
-  pb::RevokeClientRequest revoke;
+  authpb::RevokeClientRequest revoke;
   revoke.set_id(created.client().id());
-  pb::Client revoked;
+  authpb::Client revoked;
   ASSERT_TRUE(admin_->RevokeClient(Admin().get(), revoke, &revoked).ok());
-  pb::RevocationEvent event;
+  authpb::RevocationEvent event;
   ASSERT_TRUE(watch->Read(&event));
   EXPECT_EQ(event.client_id(), created.client().id());
-  EXPECT_EQ(event.kind(), pb::RevocationEvent::REVOKED);
+  EXPECT_EQ(event.kind(), authpb::RevocationEvent::REVOKED);
 
-  pb::RotateTokenRequest rotate;
+  authpb::RotateTokenRequest rotate;
   rotate.set_id(created.client().id());
-  pb::RotateTokenResponse rotated;
+  authpb::RotateTokenResponse rotated;
   ASSERT_TRUE(admin_->RotateToken(Admin().get(), rotate, &rotated).ok());
   ASSERT_TRUE(watch->Read(&event));
-  EXPECT_EQ(event.kind(), pb::RevocationEvent::ROTATED);
-  EXPECT_EQ(Validate(rotated.token()), pb::VALID);
-  EXPECT_EQ(Validate(created.token()), pb::UNKNOWN);
+  EXPECT_EQ(event.kind(), authpb::RevocationEvent::ROTATED);
+  EXPECT_EQ(Validate(rotated.token()), authpb::VALID);
+  EXPECT_EQ(Validate(created.token()), authpb::UNKNOWN);
   watch_context.TryCancel();
   watch->Finish();
 }
 
 TEST_F(AuthServiceTest, RestartKeepsEveryClient) {
-  std::vector<pb::CreateClientResponse> created;
+  std::vector<authpb::CreateClientResponse> created;
   for (int i = 0; i < 5; ++i) created.push_back(Create(absl::StrCat("client-", i)));
   Stop(SIGTERM);
   Start();
-  for (const auto& client : created) EXPECT_EQ(Validate(client.token()), pb::VALID);
-  pb::ListClientsResponse list;
+  for (const auto& client : created) EXPECT_EQ(Validate(client.token()), authpb::VALID);
+  authpb::ListClientsResponse list;
   ASSERT_TRUE(admin_->ListClients(Admin().get(), {}, &list).ok());
   EXPECT_EQ(list.clients_size(), 5);
 }
@@ -135,7 +137,7 @@ TEST_F(AuthServiceTest, ConcurrentCreatesAllLand) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {
-        const pb::CreateClientResponse response = Create(absl::StrCat("c-", t, "-", i));
+        const authpb::CreateClientResponse response = Create(absl::StrCat("c-", t, "-", i));
         std::lock_guard<std::mutex> lock(mu);
         ids.insert(response.client().id());
       }
@@ -143,22 +145,22 @@ TEST_F(AuthServiceTest, ConcurrentCreatesAllLand) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(ids.size(), 200u);
-  pb::ListClientsRequest request;
+  authpb::ListClientsRequest request;
   request.set_page_size(500);
-  pb::ListClientsResponse list;
+  authpb::ListClientsResponse list;
   ASSERT_TRUE(admin_->ListClients(Admin().get(), request, &list).ok());
   EXPECT_EQ(list.clients_size(), 200);
 }
 
 TEST_F(AuthServiceTest, AdminNeedsTheRightCredential) {
-  pb::ListClientsResponse list;
+  authpb::ListClientsResponse list;
   EXPECT_EQ(admin_->ListClients(Admin("wrong-credential-0123456789").get(), {}, &list).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(admin_->ListClients(Admin("").get(), {}, &list).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  pb::CreateClientRequest request;
+  authpb::CreateClientRequest request;
   request.set_name("sneaky");
-  pb::CreateClientResponse response;
+  authpb::CreateClientResponse response;
   EXPECT_EQ(admin_->CreateClient(Admin("x").get(), request, &response).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   ASSERT_TRUE(admin_->ListClients(Admin().get(), {}, &list).ok());
@@ -166,19 +168,19 @@ TEST_F(AuthServiceTest, AdminNeedsTheRightCredential) {
 }
 
 TEST_F(AuthServiceTest, BadInputIsInvalidArgument) {
-  pb::CreateClientRequest request;
-  pb::CreateClientResponse response;
+  authpb::CreateClientRequest request;
+  authpb::CreateClientResponse response;
   const grpc::Status empty = admin_->CreateClient(Admin().get(), request, &response);
   EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(empty.error_message(), "name must not be empty");
-  pb::ListClientsRequest list_request;
+  authpb::ListClientsRequest list_request;
   list_request.set_page_size(1u << 30);
-  pb::ListClientsResponse list;
+  authpb::ListClientsResponse list;
   EXPECT_EQ(admin_->ListClients(Admin().get(), list_request, &list).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  pb::GetClientRequest get;
+  authpb::GetClientRequest get;
   get.set_id("c_missing");
-  pb::Client client;
+  authpb::Client client;
   EXPECT_EQ(admin_->GetClient(Admin().get(), get, &client).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
@@ -191,9 +193,9 @@ TEST_F(AuthServiceTest, KillDuringWriteBurstLosesNoAcknowledgedWrite) {
   for (int t = 0; t < 4; ++t) {
     writers.emplace_back([&, t] {
       for (int i = 0; !stop.load(); ++i) {
-        pb::CreateClientRequest request;
+        authpb::CreateClientRequest request;
         request.set_name(absl::StrCat("burst-", t, "-", i));
-        pb::CreateClientResponse response;
+        authpb::CreateClientResponse response;
         if (!admin_->CreateClient(Admin().get(), request, &response).ok()) return;
         std::lock_guard<std::mutex> lock(mu);
         acknowledged.push_back(response.token());
@@ -211,7 +213,7 @@ TEST_F(AuthServiceTest, KillDuringWriteBurstLosesNoAcknowledgedWrite) {
   for (auto& writer : writers) writer.join();
   Start();
   std::lock_guard<std::mutex> lock(mu);
-  for (const std::string& token : acknowledged) EXPECT_EQ(Validate(token), pb::VALID);
+  for (const std::string& token : acknowledged) EXPECT_EQ(Validate(token), authpb::VALID);
 }
 
 TEST_F(AuthServiceTest, NbctlCreatesAClientAndPrintsItsTokenOnce) {
@@ -223,7 +225,7 @@ TEST_F(AuthServiceTest, NbctlCreatesAClientAndPrintsItsTokenOnce) {
   const size_t at = created.output.find("token: ");
   ASSERT_NE(at, std::string::npos) << created.output;
   const std::string token = created.output.substr(at + 7, 47);
-  EXPECT_EQ(Validate(token), pb::VALID);
+  EXPECT_EQ(Validate(token), authpb::VALID);
 
   const CommandResult listed = RunCommand(nbctl + " client list");
   EXPECT_EQ(listed.exit_status, 0);

@@ -16,7 +16,7 @@
 namespace nb::testing {
 namespace {
 
-namespace pb = northbound::device::v1;
+namespace devicepb = northbound::device::v1;
 using northbound::common::v1::ErrorCode;
 
 std::string TestFleet(int bulk_devices, int report_interval_ms) {
@@ -70,42 +70,42 @@ class DeviceServiceFixture {
         ServiceProcess::Start(NB_DEVICE_SERVICE_BIN, dir_.path(), "device_service", args));
     channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", service_->port("grpc_port")),
                                          grpc::InsecureChannelCredentials(), channel_args);
-    stub_ = pb::DeviceService::NewStub(channel_);
+    stub_ = devicepb::DeviceService::NewStub(channel_);
   }
 
   ServiceProcess& service() { return *service_; }
-  pb::DeviceService::Stub& stub() { return *stub_; }
+  devicepb::DeviceService::Stub& stub() { return *stub_; }
 
  private:
   TempDir dir_;
   std::unique_ptr<ServiceProcess> service_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<pb::DeviceService::Stub> stub_;
+  std::unique_ptr<devicepb::DeviceService::Stub> stub_;
 };
 
 struct SendResult {
-  std::vector<pb::SendReply> replies;
+  std::vector<devicepb::SendReply> replies;
   grpc::Status status;
   ErrorCode code = ErrorCode::ERROR_CODE_UNSPECIFIED;
 };
 
-SendResult Send(pb::DeviceService::Stub& stub, const pb::SendRequest& request) {
+SendResult Send(devicepb::DeviceService::Stub& stub, const devicepb::SendRequest& request) {
   SendResult result;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   auto reader = stub.Send(&context, request);
-  pb::SendReply reply;
+  devicepb::SendReply reply;
   while (reader->Read(&reply)) result.replies.push_back(reply);
   result.status = reader->Finish();
   result.code = ErrorCodeOf(ToAbslStatus(result.status, context));
   return result;
 }
 
-pb::SendRequest Read(const std::string& product, std::vector<std::string> devices,
-                     std::vector<std::string> properties = {}) {
-  pb::SendRequest request;
+devicepb::SendRequest Read(const std::string& product, std::vector<std::string> devices,
+                           std::vector<std::string> properties = {}) {
+  devicepb::SendRequest request;
   request.set_product_key(product);
-  request.set_message_type(pb::READ_PROPERTY);
+  request.set_message_type(devicepb::READ_PROPERTY);
   for (const auto& d : devices) request.add_device_keys(d);
   for (const auto& p : properties) request.add_properties(p);
   return request;
@@ -123,7 +123,7 @@ class DeviceServiceTest : public ::testing::Test {
   }
   void SetUp() override { ASSERT_TRUE(fixture_->service().started()) << fixture_->service().log(); }
 
-  pb::DeviceService::Stub& stub() { return fixture_->stub(); }
+  devicepb::DeviceService::Stub& stub() { return fixture_->stub(); }
   static DeviceServiceFixture* fixture_;
 };
 
@@ -145,10 +145,10 @@ TEST_F(DeviceServiceTest, ReadOnTwoDevicesStreamsOneReplyPerDevice) {
 }
 
 TEST_F(DeviceServiceTest, WriteTakesEffectAndReadSeesIt) {
-  pb::SendRequest write;
+  devicepb::SendRequest write;
   write.set_product_key("demo");
   write.add_device_keys("d2");
-  write.set_message_type(pb::WRITE_PROPERTY);
+  write.set_message_type(devicepb::WRITE_PROPERTY);
   (*write.mutable_values()->mutable_fields())["temperature"].set_number_value(33.5);
   const SendResult written = Send(stub(), write);
   ASSERT_EQ(written.replies.size(), 1u);
@@ -168,10 +168,10 @@ TEST_F(DeviceServiceTest, InvalidCommandsAreRejectedWholeWithCodes) {
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(result.code, ErrorCode::PROPERTY_UNDEFINED);
 
-  pb::SendRequest write;
+  devicepb::SendRequest write;
   write.set_product_key("demo");
   write.add_device_keys("d1");
-  write.set_message_type(pb::WRITE_PROPERTY);
+  write.set_message_type(devicepb::WRITE_PROPERTY);
   (*write.mutable_values()->mutable_fields())["humidity"].set_number_value(10);
   EXPECT_EQ(Send(stub(), write).code, ErrorCode::READ_ONLY);
   write.mutable_values()->clear_fields();
@@ -180,10 +180,10 @@ TEST_F(DeviceServiceTest, InvalidCommandsAreRejectedWholeWithCodes) {
   EXPECT_EQ(result.code, ErrorCode::PARAMETER_ERROR);
   EXPECT_NE(result.status.error_message().find("at most 125"), std::string::npos);
 
-  pb::SendRequest invoke;
+  devicepb::SendRequest invoke;
   invoke.set_product_key("demo");
   invoke.add_device_keys("d1");
-  invoke.set_message_type(pb::INVOKE_FUNCTION);
+  invoke.set_message_type(devicepb::INVOKE_FUNCTION);
   invoke.set_function_id("reboot");
   EXPECT_EQ(Send(stub(), invoke).code, ErrorCode::FUNCTION_UNDEFINED);
 }
@@ -200,11 +200,11 @@ TEST_F(DeviceServiceTest, PerDeviceFailuresComeAsReplies) {
 }
 
 TEST_F(DeviceServiceTest, SlowDeviceTimesOut) {
-  pb::SendRequest invoke;
+  devicepb::SendRequest invoke;
   invoke.set_product_key("demo");
   invoke.add_device_keys("d1");
   invoke.add_device_keys("d2");
-  invoke.set_message_type(pb::INVOKE_FUNCTION);
+  invoke.set_message_type(devicepb::INVOKE_FUNCTION);
   invoke.set_function_id("slow");
   invoke.set_timeout_ms(300);
   const SendResult result = Send(stub(), invoke);
@@ -217,17 +217,17 @@ TEST_F(DeviceServiceTest, SlowDeviceTimesOut) {
 
 TEST_F(DeviceServiceTest, AsyncAcknowledgesAndTheAnswerGoesToTheReplyTopic) {
   grpc::ClientContext subscribe_context;
-  pb::SubscribeRequest subscribe;
+  devicepb::SubscribeRequest subscribe;
   subscribe.set_topic("/device/demo/d1/message/function/reply");
   auto events = stub().Subscribe(&subscribe_context, subscribe);
   // The subscription is live once the server has the call; a Send right after could
   // otherwise race it. Metadata arrives when the server accepted the stream.
   events->WaitForInitialMetadata();
 
-  pb::SendRequest invoke;
+  devicepb::SendRequest invoke;
   invoke.set_product_key("demo");
   invoke.add_device_keys("d1");
-  invoke.set_message_type(pb::INVOKE_FUNCTION);
+  invoke.set_message_type(devicepb::INVOKE_FUNCTION);
   invoke.set_function_id("echo");
   (*invoke.mutable_inputs()->mutable_fields())["text"].set_string_value("hi");
   invoke.set_async(true);
@@ -236,9 +236,9 @@ TEST_F(DeviceServiceTest, AsyncAcknowledgesAndTheAnswerGoesToTheReplyTopic) {
   EXPECT_TRUE(result.replies[0].async());
   EXPECT_TRUE(result.replies[0].payload().fields().empty());
 
-  pb::DeviceEvent event;
+  devicepb::DeviceEvent event;
   ASSERT_TRUE(events->Read(&event));
-  EXPECT_EQ(event.kind(), pb::FUNCTION_REPLY);
+  EXPECT_EQ(event.kind(), devicepb::FUNCTION_REPLY);
   EXPECT_EQ(event.message_id(), result.replies[0].message_id());
   EXPECT_EQ(event.payload().fields().at("text").string_value(), "hi");
   subscribe_context.TryCancel();
@@ -246,7 +246,7 @@ TEST_F(DeviceServiceTest, AsyncAcknowledgesAndTheAnswerGoesToTheReplyTopic) {
 }
 
 TEST_F(DeviceServiceTest, OneSendReachesAThousandDevices) {
-  pb::SendRequest request = Read("bulk", {});
+  devicepb::SendRequest request = Read("bulk", {});
   request.set_all_devices(true);
   const SendResult result = Send(stub(), request);
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
@@ -260,16 +260,16 @@ TEST_F(DeviceServiceTest, OneSendReachesAThousandDevices) {
 }
 
 TEST_F(DeviceServiceTest, CancelMidStreamWithAThousandDevicesStopsEverything) {
-  pb::SendRequest request;
+  devicepb::SendRequest request;
   request.set_product_key("bulk");
   request.set_all_devices(true);
-  request.set_message_type(pb::INVOKE_FUNCTION);
+  request.set_message_type(devicepb::INVOKE_FUNCTION);
   request.set_function_id("slow");  // 3 s on every bulk device.
   grpc::ClientContext context;
   auto reader = stub().Send(&context, request);
   reader->WaitForInitialMetadata();
   context.TryCancel();
-  pb::SendReply reply;
+  devicepb::SendReply reply;
   int replies = 0;
   while (reader->Read(&reply)) ++replies;
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
@@ -281,7 +281,7 @@ TEST_F(DeviceServiceTest, CancelMidStreamWithAThousandDevicesStopsEverything) {
 
 TEST_F(DeviceServiceTest, SubscribeFiltersWithWildcards) {
   grpc::ClientContext reports_context;
-  pb::SubscribeRequest request;
+  devicepb::SubscribeRequest request;
   request.set_topic("/device/demo/*/message/property/report");
   auto reports = stub().Subscribe(&reports_context, request);
   grpc::ClientContext d1_context;
@@ -289,9 +289,9 @@ TEST_F(DeviceServiceTest, SubscribeFiltersWithWildcards) {
   auto d1 = stub().Subscribe(&d1_context, request);
 
   std::set<std::string> report_devices;
-  pb::DeviceEvent event;
+  devicepb::DeviceEvent event;
   for (int i = 0; i < 10 && reports->Read(&event); ++i) {
-    EXPECT_EQ(event.kind(), pb::PROPERTY_REPORT) << event.topic();
+    EXPECT_EQ(event.kind(), devicepb::PROPERTY_REPORT) << event.topic();
     EXPECT_EQ(event.topic(),
               absl::StrCat("/device/demo/", event.device_key(), "/message/property/report"));
     EXPECT_TRUE(event.payload().fields().contains("humidity"));
@@ -304,8 +304,8 @@ TEST_F(DeviceServiceTest, SubscribeFiltersWithWildcards) {
     EXPECT_EQ(event.device_key(), "d1");
     kinds.insert(event.kind());
   }
-  EXPECT_TRUE(kinds.contains(pb::PROPERTY_REPORT));
-  EXPECT_TRUE(kinds.contains(pb::EVENT));
+  EXPECT_TRUE(kinds.contains(devicepb::PROPERTY_REPORT));
+  EXPECT_TRUE(kinds.contains(devicepb::EVENT));
   reports_context.TryCancel();
   d1_context.TryCancel();
   reports->Finish();
@@ -314,10 +314,10 @@ TEST_F(DeviceServiceTest, SubscribeFiltersWithWildcards) {
 
 TEST_F(DeviceServiceTest, BadSubscribeTopicIsRejected) {
   grpc::ClientContext context;
-  pb::SubscribeRequest request;
+  devicepb::SubscribeRequest request;
   request.set_topic("/devices/demo/d1/online");
   auto reader = stub().Subscribe(&context, request);
-  pb::DeviceEvent event;
+  devicepb::DeviceEvent event;
   EXPECT_FALSE(reader->Read(&event));
   const grpc::Status status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -326,15 +326,15 @@ TEST_F(DeviceServiceTest, BadSubscribeTopicIsRejected) {
 
 TEST_F(DeviceServiceTest, InventoryListsProductsAndPagesDevices) {
   grpc::ClientContext products_context;
-  pb::ListProductsResponse products;
+  devicepb::ListProductsResponse products;
   ASSERT_TRUE(stub().ListProducts(&products_context, {}, &products).ok());
   ASSERT_EQ(products.products_size(), 2);
   EXPECT_EQ(products.products(1).device_count(), 1000u);
 
   grpc::ClientContext product_context;
-  pb::GetProductRequest get_product;
+  devicepb::GetProductRequest get_product;
   get_product.set_product_key("demo");
-  pb::Product product;
+  devicepb::Product product;
   ASSERT_TRUE(stub().GetProduct(&product_context, get_product, &product).ok());
   EXPECT_EQ(product.thing_model().properties(0).id(), "temperature");
   EXPECT_EQ(product.thing_model().properties(0).spec().max(), 125);
@@ -344,11 +344,11 @@ TEST_F(DeviceServiceTest, InventoryListsProductsAndPagesDevices) {
   int pages = 0;
   do {
     grpc::ClientContext context;
-    pb::ListDevicesRequest request;
+    devicepb::ListDevicesRequest request;
     request.set_product_key("bulk");
     request.set_page_size(400);
     request.set_page_token(token);
-    pb::ListDevicesResponse response;
+    devicepb::ListDevicesResponse response;
     ASSERT_TRUE(stub().ListDevices(&context, request, &response).ok());
     EXPECT_EQ(response.total_size(), 1000u);
     for (const auto& device : response.devices()) {
@@ -362,9 +362,9 @@ TEST_F(DeviceServiceTest, InventoryListsProductsAndPagesDevices) {
   EXPECT_EQ(seen.size(), 1000u);
 
   grpc::ClientContext bad_context;
-  pb::ListDevicesRequest bad;
+  devicepb::ListDevicesRequest bad;
   bad.set_page_size(5000);
-  pb::ListDevicesResponse ignored;
+  devicepb::ListDevicesResponse ignored;
   EXPECT_EQ(stub().ListDevices(&bad_context, bad, &ignored).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 }
@@ -372,10 +372,10 @@ TEST_F(DeviceServiceTest, InventoryListsProductsAndPagesDevices) {
 TEST_F(DeviceServiceTest, GetDeviceShowsStateAndLastValues) {
   Send(stub(), Read("demo", {"d1"}, {"temperature"}));
   grpc::ClientContext context;
-  pb::GetDeviceRequest request;
+  devicepb::GetDeviceRequest request;
   request.set_product_key("demo");
   request.set_device_key("d1");
-  pb::Device device;
+  devicepb::Device device;
   ASSERT_TRUE(stub().GetDevice(&context, request, &device).ok());
   EXPECT_TRUE(device.online());
   EXPECT_TRUE(device.last_values().fields().contains("temperature"));
@@ -402,7 +402,7 @@ TEST(DeviceServiceSlowSubscriberTest, QueueStaysBoundedAndDropsAreReported) {
   DeviceServiceFixture fixture(TestFleet(0, 2), {"--subscriber_queue=16"}, small_window);
   ASSERT_TRUE(fixture.service().started()) << fixture.service().log();
   grpc::ClientContext context;
-  pb::SubscribeRequest request;
+  devicepb::SubscribeRequest request;
   request.set_topic("/device/demo/*/**");
   auto reader = fixture.stub().Subscribe(&context, request);
   reader->WaitForInitialMetadata();
@@ -421,7 +421,7 @@ TEST(DeviceServiceSlowSubscriberTest, QueueStaysBoundedAndDropsAreReported) {
 
   // Whatever is still buffered in flight comes first; then an event reports the gap.
   uint64_t reported = 0;
-  pb::DeviceEvent event;
+  devicepb::DeviceEvent event;
   for (int i = 0; i < 200000 && reported == 0 && reader->Read(&event); ++i) {
     reported += event.dropped_before();
   }

@@ -89,6 +89,34 @@ TEST_F(FrontendLimitsTest, SigtermDrainsWith1001AndExitsZero) {
   EXPECT_EQ(*status, 0) << stack.logs();
 }
 
+// How many devices one command may address is device-service's setting alone: the
+// frontend passes every permitted key on and relays device-service's PARAMETER_ERROR.
+TEST_F(FrontendLimitsTest, DeviceServiceSetsTheDevicesPerCommand) {
+  Stack stack({.device_flags = {"--max_devices_per_command=2"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  WsClient client;
+  ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  const std::string read = R"(,"parameter":{"properties":["temperature"]}})";
+  client.SendText(
+      R"({"type":"sub","id":"three","topic":"/device-message-sender/sagoo-product/device1,device2,device3")" +
+      read);
+  std::vector<boost::json::object> frames = UntilComplete(client, "three");
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(FrameString(frames[0], "type"), "error");
+  EXPECT_EQ(FrameString(frames[0], "code"), "PARAMETER_ERROR");
+  EXPECT_NE(FrameString(frames[0], "message").find("more than 2"), std::string::npos)
+      << FrameString(frames[0], "message");
+  EXPECT_EQ(FrameString(frames[1], "type"), "complete");
+
+  client.SendText(
+      R"({"type":"sub","id":"two","topic":"/device-message-sender/sagoo-product/device1,device2,device1")" +
+      read);
+  frames = UntilComplete(client, "two");
+  int results = 0;
+  for (const boost::json::object& frame : frames) results += FrameString(frame, "type") == "result";
+  EXPECT_EQ(results, 2) << "a repeated key counts once";
+}
+
 // The slow consumer (4008) is covered with its memory bound in faults_test.cc.
 
 }  // namespace

@@ -14,11 +14,9 @@ namespace nb::testing {
 namespace {
 
 namespace json = boost::json;
-namespace pb = northbound::auth::v1;
+namespace authpb = northbound::auth::v1;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-json::object Parse(const std::string& text) { return json::parse(text).as_object(); }
 
 class FrontendTest : public ::testing::Test {
  protected:
@@ -352,11 +350,11 @@ TEST_F(FrontendTest, DuplicateIdLeavesTheLiveSubscriptionAlone) {
 }
 
 TEST_F(FrontendTest, PermissionsAreEnforced) {
-  pb::Permissions read_only;
+  authpb::Permissions read_only;
   auto* grant = read_only.add_products();
   grant->set_product_key("sagoo-product");
   grant->add_device_keys("device1");
-  read_only.add_operations(pb::READ_PROPERTY);
+  read_only.add_operations(authpb::READ_PROPERTY);
   auto client = Connect(stack_->CreateClient(read_only).second);
   client->SendText(R"({"id":"w","type":"sub","topic":"/device-message-sender/sagoo-product/device1",
     "parameter":{"properties":{"temperature":22}}})");

@@ -22,7 +22,7 @@ using std::chrono::seconds;
 class Replies {
  public:
   SendOperation::ReplyFn ReplyFn() {
-    return [this](pb::SendReply reply) {
+    return [this](devicepb::SendReply reply) {
       std::lock_guard<std::mutex> lock(mu_);
       replies_.push_back(std::move(reply));
     };
@@ -41,14 +41,14 @@ class Replies {
         },
         seconds(10));
   }
-  std::vector<pb::SendReply> get() {
+  std::vector<devicepb::SendReply> get() {
     std::lock_guard<std::mutex> lock(mu_);
     return replies_;
   }
 
  private:
   std::mutex mu_;
-  std::vector<pb::SendReply> replies_;
+  std::vector<devicepb::SendReply> replies_;
   bool done_ = false;
 };
 
@@ -93,10 +93,10 @@ devices:
     }
   }
 
-  pb::SendRequest Read(std::vector<std::string> devices, uint32_t timeout_ms = 0) {
-    pb::SendRequest request;
+  devicepb::SendRequest Read(std::vector<std::string> devices, uint32_t timeout_ms = 0) {
+    devicepb::SendRequest request;
     request.set_product_key("p");
-    request.set_message_type(pb::READ_PROPERTY);
+    request.set_message_type(devicepb::READ_PROPERTY);
     for (const auto& d : devices) request.add_device_keys(d);
     request.set_timeout_ms(timeout_ms);
     return request;
@@ -139,7 +139,7 @@ TEST_F(MqttDriverTest, ConcurrentCommandsFromManyThreadsAreAnsweredOnce) {
   for (auto& replies : all) {
     ASSERT_TRUE(replies->WaitDone());
     ASSERT_EQ(replies->get().size(), 2u);
-    for (const pb::SendReply& reply : replies->get()) {
+    for (const devicepb::SendReply& reply : replies->get()) {
       EXPECT_EQ(reply.code(), ErrorCode::ERROR_CODE_UNSPECIFIED) << reply.DebugString();
       EXPECT_EQ(reply.payload().fields().at("temperature").number_value(), 21.5);
     }

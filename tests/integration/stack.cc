@@ -5,13 +5,13 @@
 
 namespace nb::testing {
 
-namespace pb = northbound::auth::v1;
+namespace authpb = northbound::auth::v1;
 
-pb::Permissions AllPermissions() {
-  pb::Permissions permissions;
+authpb::Permissions AllPermissions() {
+  authpb::Permissions permissions;
   permissions.set_all_products(true);
-  for (auto operation :
-       {pb::READ_PROPERTY, pb::WRITE_PROPERTY, pb::INVOKE_FUNCTION, pb::SUBSCRIBE_EVENTS}) {
+  for (auto operation : {authpb::READ_PROPERTY, authpb::WRITE_PROPERTY, authpb::INVOKE_FUNCTION,
+                         authpb::SUBSCRIBE_EVENTS}) {
     permissions.add_operations(operation);
   }
   return permissions;
@@ -29,8 +29,8 @@ Stack::Stack(StackOptions options) : options_(std::move(options)) {
   flags.insert(flags.end(), options_.frontend_flags.begin(), options_.frontend_flags.end());
   frontend_ = std::make_unique<ServiceProcess>(
       ServiceProcess::Start(NB_WS_FRONTEND_BIN, dir_.path(), "ws_frontend", flags));
-  admin_ = pb::ClientAdmin::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", auth_port_),
-                                                        grpc::InsecureChannelCredentials()));
+  admin_ = authpb::ClientAdmin::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", auth_port_),
+                                                            grpc::InsecureChannelCredentials()));
 }
 
 void Stack::StartDevice() {
@@ -60,13 +60,13 @@ std::string Stack::logs() const {
   return logs;
 }
 
-std::pair<std::string, std::string> Stack::CreateClient(const pb::Permissions& permissions) {
+std::pair<std::string, std::string> Stack::CreateClient(const authpb::Permissions& permissions) {
   grpc::ClientContext context;
   context.AddMetadata("authorization", absl::StrCat("Bearer ", kStackAdminCredential));
-  pb::CreateClientRequest request;
+  authpb::CreateClientRequest request;
   request.set_name("test client");
   *request.mutable_permissions() = permissions;
-  pb::CreateClientResponse response;
+  authpb::CreateClientResponse response;
   if (!admin_->CreateClient(&context, request, &response).ok()) return {};
   return {response.client().id(), response.token()};
 }
@@ -76,9 +76,9 @@ std::string Stack::FullToken() { return CreateClient(AllPermissions()).second; }
 void Stack::Revoke(const std::string& client_id) {
   grpc::ClientContext context;
   context.AddMetadata("authorization", absl::StrCat("Bearer ", kStackAdminCredential));
-  pb::RevokeClientRequest request;
+  authpb::RevokeClientRequest request;
   request.set_id(client_id);
-  pb::Client client;
+  authpb::Client client;
   admin_->RevokeClient(&context, request, &client);
 }
 

@@ -7,14 +7,14 @@
 
 namespace nb::frontend {
 
-namespace pb = northbound::auth::v1;
+namespace authpb = northbound::auth::v1;
 
 namespace {
 constexpr size_t kMaxCacheEntries = 100'000;
 }  // namespace
 
 // The long-lived WatchRevocations call. Lives until OnDone; reports to the client.
-class AuthClient::Watch final : public grpc::ClientReadReactor<pb::RevocationEvent> {
+class AuthClient::Watch final : public grpc::ClientReadReactor<authpb::RevocationEvent> {
  public:
   explicit Watch(AuthClient& client) : client_(client) {
     client_.stub_->async()->WatchRevocations(&context_, &request_, this);
@@ -45,15 +45,15 @@ class AuthClient::Watch final : public grpc::ClientReadReactor<pb::RevocationEve
  private:
   AuthClient& client_;
   grpc::ClientContext context_;
-  pb::WatchRevocationsRequest request_;
-  pb::RevocationEvent event_;
+  authpb::WatchRevocationsRequest request_;
+  authpb::RevocationEvent event_;
 };
 
 AuthClient::AuthClient(std::shared_ptr<grpc::Channel> channel, boost::asio::io_context& io,
                        FrontendMetrics& metrics, std::chrono::milliseconds cache_ttl,
                        std::chrono::milliseconds timeout)
     : channel_(std::move(channel)),
-      stub_(pb::AuthService::NewStub(channel_)),
+      stub_(authpb::AuthService::NewStub(channel_)),
       io_(io),
       metrics_(metrics),
       cache_ttl_(cache_ttl),
@@ -70,9 +70,9 @@ bool AuthClient::Reachable() const {
 void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback done) {
   const auto now = std::chrono::steady_clock::now();
   if (!fresh) {
-    std::optional<pb::ValidateTokenResponse> cached;
+    std::optional<authpb::ValidateTokenResponse> cached;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       auto it = cache_.find(token);
       if (it != cache_.end() && it->second.expires > now) cached = it->second.response;
     }
@@ -86,11 +86,11 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
   // Counted until the last member is gone, so Stop returns only after the ClientContext.
   struct InFlight {
     explicit InFlight(AuthClient& client) : client(client) {
-      std::lock_guard<std::mutex> lock(client.mu_);
+      MutexLock lock(client.mu_);
       ++client.in_flight_;
     }
     ~InFlight() {
-      std::lock_guard<std::mutex> lock(client.mu_);
+      MutexLock lock(client.mu_);
       --client.in_flight_;
       client.watch_done_.notify_all();
     }
@@ -100,8 +100,8 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
     explicit Call(AuthClient& client) : in_flight(client) {}
     InFlight in_flight;  // Declared first: destroyed last.
     grpc::ClientContext context;
-    pb::ValidateTokenRequest request;
-    pb::ValidateTokenResponse response;
+    authpb::ValidateTokenRequest request;
+    authpb::ValidateTokenResponse response;
   };
   auto call = std::make_shared<Call>(*this);
   call->request.set_token(token);
@@ -109,7 +109,7 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
   stub_->async()->ValidateToken(&call->context, &call->request, &call->response,
                                 [this, call, done = std::move(done)](grpc::Status status) {
                                   if (status.ok()) {
-                                    std::lock_guard<std::mutex> lock(mu_);
+                                    MutexLock lock(mu_);
                                     if (cache_.size() >= kMaxCacheEntries) cache_.clear();
                                     cache_[call->request.token()] = {
                                         call->response,
@@ -124,7 +124,7 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
 }
 
 void AuthClient::Forget(const std::string& client_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   absl::erase_if(cache_, [&](const auto& entry) {
     return entry.second.response.principal().client_id() == client_id;
   });
@@ -138,14 +138,14 @@ void AuthClient::StartWatch(std::function<void(const std::string&)> on_client_ch
 }
 
 void AuthClient::OpenWatch() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (stopping_) return;
   watch_ = new Watch(*this);
 }
 
 void AuthClient::OnWatchEnded() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     watch_ = nullptr;
     watch_done_.notify_all();
     if (stopping_) return;
@@ -166,15 +166,17 @@ void AuthClient::ScheduleWatch(std::chrono::milliseconds delay) {
 
 void AuthClient::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return;
     stopping_ = true;
     if (watch_ != nullptr) watch_->Cancel();
   }
   // Wait for the watch's OnDone, which touches this object.
-  std::unique_lock<std::mutex> lock(mu_);
-  watch_done_.wait_for(lock, std::chrono::seconds(5),
-                       [this] { return watch_ == nullptr && in_flight_ == 0; });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  MutexLock lock(mu_);
+  while (watch_ != nullptr || in_flight_ != 0) {
+    if (!lock.WaitUntil(watch_done_, deadline)) break;
+  }
 }
 
 }  // namespace nb::frontend

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "common/mutex.h"
 #include "northbound/auth/v1/auth.grpc.pb.h"
 #include "ws-frontend/src/frontend_metrics.h"
 
@@ -62,7 +63,7 @@ class AuthClient {
   const std::chrono::milliseconds cache_ttl_;
   const std::chrono::milliseconds timeout_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
   Watch* watch_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Validations whose callbacks have not finished; Stop waits for them.

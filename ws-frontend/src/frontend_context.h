@@ -29,7 +29,6 @@ struct SessionLimits {
   // Kernel send buffer per connection; 0 leaves it to the kernel's autotuning (which on
   // Linux may grow to several MiB per socket and hide a client that does not read).
   int socket_send_buffer_bytes = 256 * 1024;
-  PlanLimits plan;
 };
 
 // What every session shares. Built once in main; outlives every session.

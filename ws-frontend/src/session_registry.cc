@@ -5,12 +5,12 @@
 namespace nb::frontend {
 
 void SessionRegistry::Add(const std::shared_ptr<WebsocketSession>& session) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   sessions_[session.get()] = session;
 }
 
 void SessionRegistry::Remove(const WebsocketSession* session) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   sessions_.erase(session);
 }
 
@@ -18,7 +18,7 @@ void SessionRegistry::ForEach(
     const std::function<void(const std::shared_ptr<WebsocketSession>&)>& fn) const {
   std::vector<std::shared_ptr<WebsocketSession>> sessions;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     sessions.reserve(sessions_.size());
     for (const auto& [key, weak] : sessions_) {
       if (auto session = weak.lock()) sessions.push_back(std::move(session));
@@ -28,7 +28,7 @@ void SessionRegistry::ForEach(
 }
 
 size_t SessionRegistry::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return sessions_.size();
 }
 

@@ -158,9 +158,8 @@ auth::Operation OperationFor(device::MessageType type) {
   }
 }
 
-absl::StatusOr<SubPlan> PlanCommand(const SubFrame& sub, const auth::Permissions& permissions,
-                                    const PlanLimits& limits) {
-  absl::StatusOr<SenderTopic> topic = ParseSenderTopic(sub.topic, limits.max_devices);
+absl::StatusOr<SubPlan> PlanCommand(const SubFrame& sub, const auth::Permissions& permissions) {
+  absl::StatusOr<SenderTopic> topic = ParseSenderTopic(sub.topic);
   if (!topic.ok()) return topic.status();
   CommandPlan plan;
   device::SendRequest& request = plan.request;
@@ -203,9 +202,8 @@ absl::StatusOr<SubPlan> PlanCommand(const SubFrame& sub, const auth::Permissions
 
 }  // namespace
 
-absl::StatusOr<SubPlan> PlanSub(const SubFrame& sub, const auth::Permissions& permissions,
-                                const PlanLimits& limits) {
-  if (absl::StartsWith(sub.topic, kSenderTopicPrefix)) return PlanCommand(sub, permissions, limits);
+absl::StatusOr<SubPlan> PlanSub(const SubFrame& sub, const auth::Permissions& permissions) {
+  if (absl::StartsWith(sub.topic, kSenderTopicPrefix)) return PlanCommand(sub, permissions);
   absl::StatusOr<TopicPattern> pattern = TopicPattern::Parse(sub.topic);
   if (!pattern.ok()) return pattern.status();
   if (!Allows(permissions, auth::SUBSCRIBE_EVENTS, pattern->product_key(), pattern->device_key())) {

@@ -30,16 +30,11 @@ using SubPlan = std::variant<CommandPlan, EventPlan>;
 // far shorter); longer names are PARAMETER_ERROR before any RPC.
 inline constexpr size_t kMaxNameBytes = 128;
 
-struct PlanLimits {
-  size_t max_devices = 1000;
-};
-
 // Turns a sub frame into the device-service call that serves it, applying every rule of
 // docs/protocol.md §4 and §5 and the client's permissions. Errors carry the protocol
 // error code (UNKNOWN_TOPIC, PARAMETER_ERROR, UNSUPPORTED_MESSAGE, PERMISSION_DENIED).
 absl::StatusOr<SubPlan> PlanSub(const SubFrame& sub,
-                                const northbound::auth::v1::Permissions& permissions,
-                                const PlanLimits& limits);
+                                const northbound::auth::v1::Permissions& permissions);
 
 }  // namespace nb::frontend
 

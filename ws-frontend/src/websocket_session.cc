@@ -210,7 +210,7 @@ void WebsocketSession::HandleSub(SubFrame sub) {
                                " live subscriptions per connection"),
                   true);
   }
-  absl::StatusOr<SubPlan> plan = PlanSub(sub, permissions_, context_.limits.plan);
+  absl::StatusOr<SubPlan> plan = PlanSub(sub, permissions_);
   if (!plan.ok()) {
     return Reject(sub.id, sub.topic, ErrorCodeOf(plan.status()), plan.status().message(), true);
   }

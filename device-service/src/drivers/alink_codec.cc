@@ -94,9 +94,9 @@ Struct UnwrappedStruct(const json::object& object) {
 
 absl::string_view MethodOf(const Command& command) {
   switch (command.type) {
-    case pb::READ_PROPERTY:
+    case devicepb::READ_PROPERTY:
       return "thing.service.property.get";
-    case pb::WRITE_PROPERTY:
+    case devicepb::WRITE_PROPERTY:
       return "thing.service.property.set";
     default:
       return "";
@@ -155,9 +155,9 @@ std::string RequestTopic(absl::string_view product_key, absl::string_view device
                          const Command& command) {
   const std::string base = absl::StrCat(kPrefix, product_key, "/", device_key, "/thing/service/");
   switch (command.type) {
-    case pb::READ_PROPERTY:
+    case devicepb::READ_PROPERTY:
       return absl::StrCat(base, "property/get");
-    case pb::WRITE_PROPERTY:
+    case devicepb::WRITE_PROPERTY:
       return absl::StrCat(base, "property/set");
     default:
       return absl::StrCat(base, command.function_id);
@@ -170,13 +170,13 @@ std::string EncodeRequest(const Command& command) {
   request["version"] = "1.0";
   request["sys"] = json::object{{"ack", 1}};
   switch (command.type) {
-    case pb::READ_PROPERTY: {
+    case devicepb::READ_PROPERTY: {
       json::array ids;
       for (const std::string& id : command.properties) ids.emplace_back(id);
       request["params"] = std::move(ids);
       break;
     }
-    case pb::WRITE_PROPERTY:
+    case devicepb::WRITE_PROPERTY:
       request["params"] = ToJson(command.values);
       break;
     default:
@@ -257,7 +257,7 @@ CheckedReport CheckReport(const ThingModel& model, Struct params) {
   CheckedReport report;
   std::vector<std::string> refused;
   for (const auto& [id, value] : params.fields()) {
-    const pb::PropertyDef* property = model.FindProperty(id);
+    const devicepb::PropertyDef* property = model.FindProperty(id);
     if (property == nullptr) {
       report.problems.push_back(absl::StrCat("property ", Quoted(id), " is not defined"));
       refused.push_back(id);
@@ -273,7 +273,7 @@ CheckedReport CheckReport(const ThingModel& model, Struct params) {
 
 absl::StatusOr<Struct> CheckEvent(const ThingModel& model, absl::string_view event_id,
                                   const Struct& params) {
-  const pb::EventDef* event = model.FindEvent(event_id);
+  const devicepb::EventDef* event = model.FindEvent(event_id);
   if (event == nullptr) return Invalid(absl::StrCat("event ", Quoted(event_id), " is not defined"));
   const Struct* fields = &params;
   auto wrapped = params.fields().find("value");
@@ -283,8 +283,8 @@ absl::StatusOr<Struct> CheckEvent(const ThingModel& model, absl::string_view eve
   }
   Struct out;
   for (const auto& [id, value] : fields->fields()) {
-    const pb::ParameterDef* field = nullptr;
-    for (const pb::ParameterDef& candidate : event->fields()) {
+    const devicepb::ParameterDef* field = nullptr;
+    for (const devicepb::ParameterDef& candidate : event->fields()) {
       if (candidate.id() == id) field = &candidate;
     }
     if (field == nullptr) {
@@ -307,7 +307,7 @@ DeviceAnswer AnswerFromReply(const ThingModel& model, const Command& command, co
   DeviceAnswer answer;
   const auto& data = reply.data.fields();
   switch (command.type) {
-    case pb::READ_PROPERTY:
+    case devicepb::READ_PROPERTY:
       for (const std::string& id : command.properties) {
         auto it = data.find(id);
         if (it == data.end()) return DeviceError(absl::StrCat("device did not return '", id, "'"));
@@ -318,7 +318,7 @@ DeviceAnswer AnswerFromReply(const ThingModel& model, const Command& command, co
         (*answer.payload.mutable_fields())[id] = it->second;
       }
       return answer;
-    case pb::WRITE_PROPERTY:
+    case devicepb::WRITE_PROPERTY:
       // Devices that answer with an empty data took the values as written.
       for (const auto& [id, written] : command.values.fields()) {
         auto it = data.find(id);
@@ -331,10 +331,10 @@ DeviceAnswer AnswerFromReply(const ThingModel& model, const Command& command, co
       }
       return answer;
     default: {
-      const pb::FunctionDef* function = model.FindFunction(command.function_id);
+      const devicepb::FunctionDef* function = model.FindFunction(command.function_id);
       for (const auto& [id, value] : data) {
-        const pb::ParameterDef* output = nullptr;
-        for (const pb::ParameterDef& candidate : function->outputs()) {
+        const devicepb::ParameterDef* output = nullptr;
+        for (const devicepb::ParameterDef& candidate : function->outputs()) {
           if (candidate.id() == id) output = &candidate;
         }
         if (output == nullptr) {

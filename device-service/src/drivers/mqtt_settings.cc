@@ -142,7 +142,7 @@ absl::StatusOr<std::shared_ptr<const MqttDeviceSettings>> ParseMqttDevice(
       !s.ok()) {
     return s;
   }
-  for (const pb::FunctionDef& function : model.product().thing_model().functions()) {
+  for (const devicepb::FunctionDef& function : model.product().thing_model().functions()) {
     if (function.id() == "property") {
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": product function 'property' clashes with the MQTT property topics"));

@@ -21,30 +21,30 @@ using google::protobuf::Struct;
 using google::protobuf::Value;
 using northbound::common::v1::ErrorCode;
 
-double Midpoint(const pb::DataSpec& spec) {
+double Midpoint(const devicepb::DataSpec& spec) {
   if (spec.has_min() && spec.has_max()) return (spec.min() + spec.max()) / 2;
   if (spec.has_min()) return spec.min();
   if (spec.has_max()) return std::min(0.0, spec.max());
   return 0;
 }
 
-bool IsIntegral(pb::DataType type) {
-  return type == pb::INT || type == pb::LONG || type == pb::DATE;
+bool IsIntegral(devicepb::DataType type) {
+  return type == devicepb::INT || type == devicepb::LONG || type == devicepb::DATE;
 }
 
-Value DefaultValue(const pb::DataSpec& spec) {
+Value DefaultValue(const devicepb::DataSpec& spec) {
   Value value;
   switch (spec.type()) {
-    case pb::BOOL:
+    case devicepb::BOOL:
       value.set_bool_value(false);
       break;
-    case pb::STRING:
+    case devicepb::STRING:
       value.set_string_value("");
       break;
-    case pb::ENUM:
+    case devicepb::ENUM:
       value.set_string_value(spec.enum_values_size() > 0 ? spec.enum_values(0) : "");
       break;
-    case pb::DATE:
+    case devicepb::DATE:
       value.set_number_value(static_cast<double>(NowMs()));
       break;
     default:
@@ -68,7 +68,7 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
         event_timer_(strand_),
         flap_timer_(strand_),
         random_(static_cast<unsigned>(index) * 7919u + 17u) {
-    for (const pb::PropertyDef& property : model_->product().thing_model().properties()) {
+    for (const devicepb::PropertyDef& property : model_->product().thing_model().properties()) {
       auto it = settings_.initial.fields().find(property.id());
       (*values_.mutable_fields())[property.id()] =
           it != settings_.initial.fields().end() ? it->second : DefaultValue(property.spec());
@@ -140,7 +140,7 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
     }
     std::move(on_dispatched)(absl::OkStatus());
     int latency = settings_.latency_ms;
-    if (command.type == pb::INVOKE_FUNCTION) {
+    if (command.type == devicepb::INVOKE_FUNCTION) {
       auto it = settings_.functions.find(command.function_id);
       if (it != settings_.functions.end() && it->second.latency_ms >= 0) {
         latency = it->second.latency_ms;
@@ -169,12 +169,12 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
   DeviceAnswer Answer(const Command& command) {
     DeviceAnswer answer;
     switch (command.type) {
-      case pb::READ_PROPERTY:
+      case devicepb::READ_PROPERTY:
         for (const std::string& id : command.properties) {
           (*answer.payload.mutable_fields())[id] = values_.fields().at(id);
         }
         break;
-      case pb::WRITE_PROPERTY:
+      case devicepb::WRITE_PROPERTY:
         for (const auto& [id, value] : command.values.fields()) {
           (*values_.mutable_fields())[id] = value;
           (*answer.payload.mutable_fields())[id] = value;
@@ -193,8 +193,8 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
       answer.status = ErrorStatus(ErrorCode::DEVICE_ERROR, behaviour->second.fail);
       return answer;
     }
-    const pb::FunctionDef* function = model_->FindFunction(command.function_id);
-    for (const pb::ParameterDef& output : function->outputs()) {
+    const devicepb::FunctionDef* function = model_->FindFunction(command.function_id);
+    for (const devicepb::ParameterDef& output : function->outputs()) {
       auto input = command.inputs.fields().find(output.id());
       (*answer.payload.mutable_fields())[output.id()] =
           input != command.inputs.fields().end() ? input->second : DefaultValue(output.spec());
@@ -231,11 +231,11 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
   void Report() {
     if (!online_) return;
     Struct report;
-    for (const pb::PropertyDef& property : model_->product().thing_model().properties()) {
+    for (const devicepb::PropertyDef& property : model_->product().thing_model().properties()) {
       Value& value = (*values_.mutable_fields())[property.id()];
       // Sensor readings (read-only numbers) drift; set-points keep what was written.
-      if (property.access() == pb::READ_ONLY && value.has_number_value() &&
-          property.spec().type() != pb::DATE) {
+      if (property.access() == devicepb::READ_ONLY && value.has_number_value() &&
+          property.spec().type() != devicepb::DATE) {
         value.set_number_value(Drift(property.spec(), value.number_value()));
       }
       (*report.mutable_fields())[property.id()] = value;
@@ -243,7 +243,7 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
     listener_->OnPropertyReport(index_, std::move(report));
   }
 
-  double Drift(const pb::DataSpec& spec, double value) {
+  double Drift(const devicepb::DataSpec& spec, double value) {
     const double span = spec.has_min() && spec.has_max() ? spec.max() - spec.min() : 10.0;
     std::uniform_real_distribution<double> step(-span / 50, span / 50);
     double next = value + step(random_);
@@ -256,9 +256,9 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
   void RaiseEvent() {
     const auto& events = model_->product().thing_model().events();
     if (!online_ || events.empty()) return;
-    const pb::EventDef& event = events[next_event_++ % events.size()];
+    const devicepb::EventDef& event = events[next_event_++ % events.size()];
     Struct data;
-    for (const pb::ParameterDef& field : event.fields()) {
+    for (const devicepb::ParameterDef& field : event.fields()) {
       auto current = values_.fields().find(field.id());
       (*data.mutable_fields())[field.id()] =
           current != values_.fields().end() ? current->second : DefaultValue(field.spec());

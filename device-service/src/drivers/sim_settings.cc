@@ -50,10 +50,11 @@ absl::StatusOr<SimSettings> ParseSimSettings(const YAML::Node& node, const Thing
       if (!initial.IsMap()) return error("initial must be a mapping of property values");
       for (const auto& item : initial) {
         const std::string id = item.first.as<std::string>();
-        const pb::PropertyDef* property = model.FindProperty(id);
+        const devicepb::PropertyDef* property = model.FindProperty(id);
         if (property == nullptr) return error(absl::StrCat("initial: no property '", id, "'"));
         Value value = YamlToValue(item.second);
-        if (property->spec().type() == pb::STRING || property->spec().type() == pb::ENUM) {
+        if (property->spec().type() == devicepb::STRING ||
+            property->spec().type() == devicepb::ENUM) {
           value.set_string_value(item.second.as<std::string>());
         }
         if (absl::Status s = CheckValue(property->spec(), value, "initial", id); !s.ok()) {

@@ -15,7 +15,7 @@ ClientRecord Record(const std::string& id, const std::string& hash) {
   record.token_hash = hash;
   record.token_hint = hash.substr(0, 8);
   record.permissions.set_all_products(true);
-  record.permissions.add_operations(pb::READ_PROPERTY);
+  record.permissions.add_operations(authpb::READ_PROPERTY);
   record.created_ms = record.updated_ms = 1000;
   return record;
 }

@@ -5,20 +5,20 @@
 namespace nb {
 namespace {
 
-namespace pb = northbound::auth::v1;
+namespace authpb = northbound::auth::v1;
 
-pb::Permissions Dashboard() {
-  pb::Permissions permissions;
+authpb::Permissions Dashboard() {
+  authpb::Permissions permissions;
   permissions.set_all_products(true);
-  permissions.add_operations(pb::READ_PROPERTY);
-  permissions.add_operations(pb::SUBSCRIBE_EVENTS);
+  permissions.add_operations(authpb::READ_PROPERTY);
+  permissions.add_operations(authpb::SUBSCRIBE_EVENTS);
   return permissions;
 }
 
-pb::Permissions Scoped() {
-  pb::Permissions permissions;
-  permissions.add_operations(pb::READ_PROPERTY);
-  permissions.add_operations(pb::WRITE_PROPERTY);
+authpb::Permissions Scoped() {
+  authpb::Permissions permissions;
+  permissions.add_operations(authpb::READ_PROPERTY);
+  permissions.add_operations(authpb::WRITE_PROPERTY);
   auto* whole = permissions.add_products();
   whole->set_product_key("meter");
   auto* some = permissions.add_products();
@@ -29,27 +29,27 @@ pb::Permissions Scoped() {
 }
 
 TEST(PermissionsTest, ReadOnlyDashboardReadsAndWatchesEverythingButWritesNothing) {
-  EXPECT_TRUE(Allows(Dashboard(), pb::READ_PROPERTY, "any", "thing"));
-  EXPECT_TRUE(Allows(Dashboard(), pb::SUBSCRIBE_EVENTS, "*", "*"));
-  EXPECT_FALSE(Allows(Dashboard(), pb::WRITE_PROPERTY, "any", "thing"));
-  EXPECT_FALSE(Allows(Dashboard(), pb::INVOKE_FUNCTION, "any", "thing"));
+  EXPECT_TRUE(Allows(Dashboard(), authpb::READ_PROPERTY, "any", "thing"));
+  EXPECT_TRUE(Allows(Dashboard(), authpb::SUBSCRIBE_EVENTS, "*", "*"));
+  EXPECT_FALSE(Allows(Dashboard(), authpb::WRITE_PROPERTY, "any", "thing"));
+  EXPECT_FALSE(Allows(Dashboard(), authpb::INVOKE_FUNCTION, "any", "thing"));
 }
 
 TEST(PermissionsTest, ProductAndDeviceGrants) {
-  EXPECT_TRUE(Allows(Scoped(), pb::WRITE_PROPERTY, "meter", "m7"));
-  EXPECT_TRUE(Allows(Scoped(), pb::WRITE_PROPERTY, "meter", "*"));
-  EXPECT_TRUE(Allows(Scoped(), pb::READ_PROPERTY, "sensor", "d2"));
-  EXPECT_FALSE(Allows(Scoped(), pb::READ_PROPERTY, "sensor", "d3"));
-  EXPECT_FALSE(Allows(Scoped(), pb::READ_PROPERTY, "sensor", "*"));
-  EXPECT_FALSE(Allows(Scoped(), pb::READ_PROPERTY, "other", "d1"));
-  EXPECT_FALSE(Allows(Scoped(), pb::READ_PROPERTY, "*", "d1"));
-  EXPECT_FALSE(Allows(Scoped(), pb::INVOKE_FUNCTION, "meter", "m7"));
+  EXPECT_TRUE(Allows(Scoped(), authpb::WRITE_PROPERTY, "meter", "m7"));
+  EXPECT_TRUE(Allows(Scoped(), authpb::WRITE_PROPERTY, "meter", "*"));
+  EXPECT_TRUE(Allows(Scoped(), authpb::READ_PROPERTY, "sensor", "d2"));
+  EXPECT_FALSE(Allows(Scoped(), authpb::READ_PROPERTY, "sensor", "d3"));
+  EXPECT_FALSE(Allows(Scoped(), authpb::READ_PROPERTY, "sensor", "*"));
+  EXPECT_FALSE(Allows(Scoped(), authpb::READ_PROPERTY, "other", "d1"));
+  EXPECT_FALSE(Allows(Scoped(), authpb::READ_PROPERTY, "*", "d1"));
+  EXPECT_FALSE(Allows(Scoped(), authpb::INVOKE_FUNCTION, "meter", "m7"));
 }
 
 TEST(PermissionsTest, NoOperationsMeansNothing) {
-  pb::Permissions permissions;
+  authpb::Permissions permissions;
   permissions.set_all_products(true);
-  EXPECT_FALSE(Allows(permissions, pb::READ_PROPERTY, "p", "d"));
+  EXPECT_FALSE(Allows(permissions, authpb::READ_PROPERTY, "p", "d"));
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ TEST(AlinkCodecTest, TopicsAreClassified) {
 
 TEST(AlinkCodecTest, RequestsCarryTheMessageIdAndMethod) {
   Command read;
-  read.type = pb::READ_PROPERTY;
+  read.type = devicepb::READ_PROPERTY;
   read.message_id = "m-1";
   read.properties = {"temperature", "label"};
   EXPECT_EQ(RequestTopic("p", "d1", read), "/sys/p/d1/thing/service/property/get");
@@ -58,7 +58,7 @@ TEST(AlinkCodecTest, RequestsCarryTheMessageIdAndMethod) {
             R"({"id":"m-1","version":"1.0","sys":{"ack":1},"params":["temperature","label"],)"
             R"("method":"thing.service.property.get"})");
   Command invoke;
-  invoke.type = pb::INVOKE_FUNCTION;
+  invoke.type = devicepb::INVOKE_FUNCTION;
   invoke.message_id = "m-2";
   invoke.function_id = "calibrate";
   (*invoke.inputs.mutable_fields())["reference"].set_number_value(20.5);
@@ -71,7 +71,7 @@ TEST(AlinkCodecTest, RequestsCarryTheMessageIdAndMethod) {
 TEST(AlinkCodecTest, RepliesBecomeAnswersCheckedAgainstTheModel) {
   auto model = Model();
   Command read;
-  read.type = pb::READ_PROPERTY;
+  read.type = devicepb::READ_PROPERTY;
   read.properties = {"temperature"};
   auto reply =
       DecodeReply(R"({"id":"m-1","code":200,"data":{"temperature":{"value":21.5,"time":1}}})");
@@ -90,7 +90,7 @@ TEST(AlinkCodecTest, RepliesBecomeAnswersCheckedAgainstTheModel) {
   EXPECT_EQ(answer.status.message(), "bus error");
 
   Command write;
-  write.type = pb::WRITE_PROPERTY;
+  write.type = devicepb::WRITE_PROPERTY;
   (*write.values.mutable_fields())["label"].set_string_value("lab");
   reply = DecodeReply(R"({"id":7,"code":200})");
   ASSERT_TRUE(reply.ok());
@@ -99,7 +99,7 @@ TEST(AlinkCodecTest, RepliesBecomeAnswersCheckedAgainstTheModel) {
   EXPECT_EQ(answer.payload.fields().at("label").string_value(), "lab");
 
   Command invoke;
-  invoke.type = pb::INVOKE_FUNCTION;
+  invoke.type = devicepb::INVOKE_FUNCTION;
   invoke.function_id = "calibrate";
   reply = DecodeReply(R"({"id":"m","code":200,"data":{"secret":1}})");
   EXPECT_EQ(ErrorCodeOf(AnswerFromReply(*model, invoke, *reply).status), ErrorCode::DEVICE_ERROR);

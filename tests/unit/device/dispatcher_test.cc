@@ -35,7 +35,7 @@ devices:
 class Collector {
  public:
   SendOperation::ReplyFn ReplyFn() {
-    return [this](pb::SendReply reply) {
+    return [this](devicepb::SendReply reply) {
       std::lock_guard<std::mutex> lock(mu_);
       replies_.push_back(std::move(reply));
     };
@@ -53,14 +53,14 @@ class Collector {
     std::lock_guard<std::mutex> lock(mu_);
     return done_;
   }
-  std::vector<pb::SendReply> replies() {
+  std::vector<devicepb::SendReply> replies() {
     std::lock_guard<std::mutex> lock(mu_);
     return replies_;
   }
 
  private:
   std::mutex mu_;
-  std::vector<pb::SendReply> replies_;
+  std::vector<devicepb::SendReply> replies_;
   bool done_ = false;
 };
 
@@ -87,15 +87,15 @@ class DispatcherTest : public ::testing::Test {
     ASSERT_NE(fake_, nullptr);
   }
 
-  pb::SendRequest Request(pb::MessageType type, std::vector<std::string> devices) {
-    pb::SendRequest request;
+  devicepb::SendRequest Request(devicepb::MessageType type, std::vector<std::string> devices) {
+    devicepb::SendRequest request;
     request.set_product_key("p");
     request.set_message_type(type);
     for (const auto& d : devices) request.add_device_keys(d);
     return request;
   }
 
-  absl::StatusOr<std::shared_ptr<SendOperation>> Start(const pb::SendRequest& request,
+  absl::StatusOr<std::shared_ptr<SendOperation>> Start(const devicepb::SendRequest& request,
                                                        Collector& collector) {
     return runtime_->dispatcher().Start(request, collector.ReplyFn(), collector.DoneFn());
   }
@@ -109,14 +109,14 @@ class DispatcherTest : public ::testing::Test {
 
 TEST_F(DispatcherTest, ReadAnswersPerDeviceWithCodes) {
   Collector collector;
-  ASSERT_TRUE(Start(Request(pb::READ_PROPERTY, {"a", "off", "ghost", "a"}), collector).ok());
+  ASSERT_TRUE(Start(Request(devicepb::READ_PROPERTY, {"a", "off", "ghost", "a"}), collector).ok());
   std::optional<FakeDriver::Received> received = fake_->NextCommand();
   ASSERT_TRUE(received);
   EXPECT_EQ(received->command.properties, std::vector<std::string>{"temperature"});
   EXPECT_FALSE(collector.done());  // a has not answered yet.
   ASSERT_TRUE(fake_->Answer(received->command.message_id, Values(20.5)));
   ASSERT_TRUE(collector.WaitDone());
-  std::map<std::string, pb::SendReply> by_device;
+  std::map<std::string, devicepb::SendReply> by_device;
   for (const auto& reply : collector.replies()) by_device[reply.device_key()] = reply;
   ASSERT_EQ(collector.replies().size(), 3u);
   EXPECT_EQ(by_device["a"].code(), ErrorCode::ERROR_CODE_UNSPECIFIED);
@@ -128,7 +128,7 @@ TEST_F(DispatcherTest, ReadAnswersPerDeviceWithCodes) {
 
 TEST_F(DispatcherTest, CommandCarriesItsDeadline) {
   Collector collector;
-  pb::SendRequest request = Request(pb::READ_PROPERTY, {"a"});
+  devicepb::SendRequest request = Request(devicepb::READ_PROPERTY, {"a"});
   request.set_timeout_ms(5000);
   const auto before = std::chrono::steady_clock::now();
   ASSERT_TRUE(Start(request, collector).ok());
@@ -143,7 +143,7 @@ TEST_F(DispatcherTest, CommandCarriesItsDeadline) {
 
 TEST_F(DispatcherTest, TimeoutAnswersTimeOutAndTheDriverForgetsTheCommand) {
   Collector collector;
-  pb::SendRequest request = Request(pb::READ_PROPERTY, {"a"});
+  devicepb::SendRequest request = Request(devicepb::READ_PROPERTY, {"a"});
   request.set_timeout_ms(150);
   ASSERT_TRUE(Start(request, collector).ok());
   std::optional<FakeDriver::Received> received = fake_->NextCommand();
@@ -162,7 +162,7 @@ TEST_F(DispatcherTest, TimeoutAnswersTimeOutAndTheDriverForgetsTheCommand) {
 
 TEST_F(DispatcherTest, DeviceErrorAnswerKeepsItsMessage) {
   Collector collector;
-  pb::SendRequest request = Request(pb::INVOKE_FUNCTION, {"a"});
+  devicepb::SendRequest request = Request(devicepb::INVOKE_FUNCTION, {"a"});
   request.set_function_id("slow");
   ASSERT_TRUE(Start(request, collector).ok());
   std::optional<FakeDriver::Received> received = fake_->NextCommand();
@@ -178,7 +178,7 @@ TEST_F(DispatcherTest, DeviceErrorAnswerKeepsItsMessage) {
 
 TEST_F(DispatcherTest, ConnectionDropBeforeAnswerIsNoReply) {
   Collector collector;
-  ASSERT_TRUE(Start(Request(pb::READ_PROPERTY, {"a", "b"}), collector).ok());
+  ASSERT_TRUE(Start(Request(devicepb::READ_PROPERTY, {"a", "b"}), collector).ok());
   ASSERT_TRUE(fake_->NextCommand());
   ASSERT_TRUE(fake_->NextCommand());
   fake_->DropConnection();
@@ -190,7 +190,7 @@ TEST_F(DispatcherTest, ConnectionDropBeforeAnswerIsNoReply) {
 TEST_F(DispatcherTest, OfflineDeviceIsClientOfflineWithoutReachingTheDriver) {
   fake_->SetOnline(runtime_->registry().FindDevice("p", "a")->index, false);
   Collector collector;
-  ASSERT_TRUE(Start(Request(pb::READ_PROPERTY, {"a"}), collector).ok());
+  ASSERT_TRUE(Start(Request(devicepb::READ_PROPERTY, {"a"}), collector).ok());
   ASSERT_TRUE(collector.WaitDone());
   ASSERT_EQ(collector.replies().size(), 1u);
   EXPECT_EQ(collector.replies()[0].code(), ErrorCode::CLIENT_OFFLINE);
@@ -200,7 +200,7 @@ TEST_F(DispatcherTest, OfflineDeviceIsClientOfflineWithoutReachingTheDriver) {
 
 TEST_F(DispatcherTest, CancelForgetsEveryCommandAndSuppressesReplies) {
   Collector collector;
-  pb::SendRequest request = Request(pb::READ_PROPERTY, {"a", "b"});
+  devicepb::SendRequest request = Request(devicepb::READ_PROPERTY, {"a", "b"});
   request.set_timeout_ms(60000);
   auto operation = Start(request, collector);
   ASSERT_TRUE(operation.ok());
@@ -218,11 +218,11 @@ TEST_F(DispatcherTest, CancelForgetsEveryCommandAndSuppressesReplies) {
 
 TEST_F(DispatcherTest, StopAnswersCommandsInFlightWithNoReply) {
   Collector fake_collector;
-  ASSERT_TRUE(Start(Request(pb::READ_PROPERTY, {"a"}), fake_collector).ok());
+  ASSERT_TRUE(Start(Request(devicepb::READ_PROPERTY, {"a"}), fake_collector).ok());
   ASSERT_TRUE(fake_->NextCommand());
   // The simulated device takes a minute: only the driver's Stop can answer it in time.
   Collector sim_collector;
-  pb::SendRequest slow = Request(pb::INVOKE_FUNCTION, {"simulated"});
+  devicepb::SendRequest slow = Request(devicepb::INVOKE_FUNCTION, {"simulated"});
   slow.set_function_id("slow");
   slow.set_timeout_ms(60000);
   ASSERT_TRUE(nb::testing::WaitFor(
@@ -244,17 +244,17 @@ TEST_F(DispatcherTest, StopAnswersCommandsInFlightWithNoReply) {
 
 TEST_F(DispatcherTest, WholeRequestErrorsAreCoded) {
   Collector collector;
-  pb::SendRequest request = Request(pb::READ_PROPERTY, {"a"});
+  devicepb::SendRequest request = Request(devicepb::READ_PROPERTY, {"a"});
   request.set_product_key("nope");
   EXPECT_EQ(ErrorCodeOf(Start(request, collector).status()), ErrorCode::PRODUCT_NOT_FOUND);
-  request = Request(pb::READ_PROPERTY, {"a"});
+  request = Request(devicepb::READ_PROPERTY, {"a"});
   request.set_timeout_ms(50);
   EXPECT_EQ(ErrorCodeOf(Start(request, collector).status()), ErrorCode::PARAMETER_ERROR);
-  request = Request(pb::MESSAGE_TYPE_UNSPECIFIED, {"a"});
+  request = Request(devicepb::MESSAGE_TYPE_UNSPECIFIED, {"a"});
   EXPECT_EQ(ErrorCodeOf(Start(request, collector).status()), ErrorCode::UNSUPPORTED_MESSAGE);
-  request = Request(pb::READ_PROPERTY, {});
+  request = Request(devicepb::READ_PROPERTY, {});
   EXPECT_EQ(ErrorCodeOf(Start(request, collector).status()), ErrorCode::PARAMETER_ERROR);
-  request = Request(pb::READ_PROPERTY, {"a"});
+  request = Request(devicepb::READ_PROPERTY, {"a"});
   request.add_properties(std::string(60000, 'x'));
   absl::Status long_name = Start(request, collector).status();
   EXPECT_EQ(ErrorCodeOf(long_name), ErrorCode::PROPERTY_UNDEFINED);

@@ -7,8 +7,8 @@
 namespace nb::device {
 namespace {
 
-pb::DeviceEvent Event(const std::string& topic, int n) {
-  pb::DeviceEvent event;
+devicepb::DeviceEvent Event(const std::string& topic, int n) {
+  devicepb::DeviceEvent event;
   event.set_topic(topic);
   event.set_timestamp_ms(n);
   return event;
@@ -23,7 +23,7 @@ TEST(EventBusTest, DeliversOnlyMatchingTopics) {
   bus.Publish(Event("/device/p/d1/online", 1));
   bus.Publish(Event("/device/p/d1/offline", 2));
   bus.Publish(Event("/device/q/d1/online", 3));
-  pb::DeviceEvent out;
+  devicepb::DeviceEvent out;
   ASSERT_TRUE(subscription->Take(out));
   EXPECT_EQ(out.topic(), "/device/p/d1/online");
   EXPECT_FALSE(subscription->Take(out));
@@ -40,7 +40,7 @@ TEST(EventBusTest, FullQueueDropsOldestAndReportsTheCount) {
   for (int i = 0; i < 10; ++i) bus.Publish(Event("/device/p/d/online", i));
   EXPECT_EQ(subscription->queued(), 3u);
   EXPECT_EQ(dropped_total, 7);
-  pb::DeviceEvent out;
+  devicepb::DeviceEvent out;
   ASSERT_TRUE(subscription->Take(out));
   EXPECT_EQ(out.timestamp_ms(), 7);  // The newest three survive.
   EXPECT_EQ(out.dropped_before(), 7u);

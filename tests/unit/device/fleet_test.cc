@@ -34,9 +34,9 @@ TEST(FleetTest, ParsesProductsAndDevices) {
   ASSERT_EQ(fleet->products.size(), 1u);
   const ThingModel& model = *fleet->products[0];
   ASSERT_NE(model.FindProperty("temperature"), nullptr);
-  EXPECT_EQ(model.FindProperty("temperature")->access(), pb::READ_WRITE);
+  EXPECT_EQ(model.FindProperty("temperature")->access(), devicepb::READ_WRITE);
   EXPECT_EQ(model.FindProperty("temperature")->spec().unit(), "°C");
-  EXPECT_EQ(model.FindProperty("mode")->access(), pb::READ_ONLY);
+  EXPECT_EQ(model.FindProperty("mode")->access(), devicepb::READ_ONLY);
   EXPECT_EQ(model.FindFunction("calibrate")->inputs(0).required(), true);
   EXPECT_NE(model.FindEvent("overheat"), nullptr);
   ASSERT_EQ(fleet->devices.size(), 2u);

@@ -28,65 +28,67 @@ Value Bool(bool b) {
   return v;
 }
 
-pb::DataSpec Spec(pb::DataType type, std::optional<double> min = {},
-                  std::optional<double> max = {}) {
-  pb::DataSpec spec;
+devicepb::DataSpec Spec(devicepb::DataType type, std::optional<double> min = {},
+                        std::optional<double> max = {}) {
+  devicepb::DataSpec spec;
   spec.set_type(type);
   if (min) spec.set_min(*min);
   if (max) spec.set_max(*max);
   return spec;
 }
 
-bool Ok(const pb::DataSpec& spec, const Value& value) { return CheckValue(spec, value, "v").ok(); }
+bool Ok(const devicepb::DataSpec& spec, const Value& value) {
+  return CheckValue(spec, value, "v").ok();
+}
 
 TEST(CheckValueTest, IntIsIntegralThirtyTwoBitAndInRange) {
-  EXPECT_TRUE(Ok(Spec(pb::INT), Number(42)));
-  EXPECT_FALSE(Ok(Spec(pb::INT), Number(4.5)));
-  EXPECT_TRUE(Ok(Spec(pb::INT), Number(2147483647)));
-  EXPECT_FALSE(Ok(Spec(pb::INT), Number(2147483648.0)));
-  EXPECT_TRUE(Ok(Spec(pb::INT), Number(-2147483648.0)));
-  EXPECT_FALSE(Ok(Spec(pb::INT), Text("42")));
-  EXPECT_TRUE(Ok(Spec(pb::INT, 1, 3600), Number(1)));
-  EXPECT_TRUE(Ok(Spec(pb::INT, 1, 3600), Number(3600)));
-  EXPECT_FALSE(Ok(Spec(pb::INT, 1, 3600), Number(0)));
-  EXPECT_FALSE(Ok(Spec(pb::INT, 1, 3600), Number(3601)));
+  EXPECT_TRUE(Ok(Spec(devicepb::INT), Number(42)));
+  EXPECT_FALSE(Ok(Spec(devicepb::INT), Number(4.5)));
+  EXPECT_TRUE(Ok(Spec(devicepb::INT), Number(2147483647)));
+  EXPECT_FALSE(Ok(Spec(devicepb::INT), Number(2147483648.0)));
+  EXPECT_TRUE(Ok(Spec(devicepb::INT), Number(-2147483648.0)));
+  EXPECT_FALSE(Ok(Spec(devicepb::INT), Text("42")));
+  EXPECT_TRUE(Ok(Spec(devicepb::INT, 1, 3600), Number(1)));
+  EXPECT_TRUE(Ok(Spec(devicepb::INT, 1, 3600), Number(3600)));
+  EXPECT_FALSE(Ok(Spec(devicepb::INT, 1, 3600), Number(0)));
+  EXPECT_FALSE(Ok(Spec(devicepb::INT, 1, 3600), Number(3601)));
 }
 
 TEST(CheckValueTest, LongAndDateStayExactInJson) {
-  EXPECT_TRUE(Ok(Spec(pb::LONG), Number(9007199254740992.0)));
-  EXPECT_FALSE(Ok(Spec(pb::LONG), Number(9007199254740994.0)));
-  EXPECT_FALSE(Ok(Spec(pb::LONG), Number(1.5)));
-  EXPECT_TRUE(Ok(Spec(pb::DATE), Number(1764134400000)));
-  EXPECT_FALSE(Ok(Spec(pb::DATE), Number(-1)));
-  EXPECT_FALSE(Ok(Spec(pb::DATE), Text("2026-11-26")));
+  EXPECT_TRUE(Ok(Spec(devicepb::LONG), Number(9007199254740992.0)));
+  EXPECT_FALSE(Ok(Spec(devicepb::LONG), Number(9007199254740994.0)));
+  EXPECT_FALSE(Ok(Spec(devicepb::LONG), Number(1.5)));
+  EXPECT_TRUE(Ok(Spec(devicepb::DATE), Number(1764134400000)));
+  EXPECT_FALSE(Ok(Spec(devicepb::DATE), Number(-1)));
+  EXPECT_FALSE(Ok(Spec(devicepb::DATE), Text("2026-11-26")));
 }
 
 TEST(CheckValueTest, FloatAndDoubleAreFiniteAndInRange) {
-  EXPECT_TRUE(Ok(Spec(pb::FLOAT, -40, 125), Number(20.5)));
-  EXPECT_TRUE(Ok(Spec(pb::FLOAT, -40, 125), Number(-40)));
-  EXPECT_TRUE(Ok(Spec(pb::FLOAT, -40, 125), Number(125)));
-  EXPECT_FALSE(Ok(Spec(pb::FLOAT, -40, 125), Number(125.01)));
-  EXPECT_FALSE(Ok(Spec(pb::FLOAT, -40, 125), Number(-40.01)));
-  EXPECT_FALSE(Ok(Spec(pb::FLOAT), Number(1e39)));
-  EXPECT_TRUE(Ok(Spec(pb::DOUBLE), Number(1e39)));
-  EXPECT_FALSE(Ok(Spec(pb::DOUBLE), Number(std::numeric_limits<double>::infinity())));
-  EXPECT_FALSE(Ok(Spec(pb::DOUBLE), Number(std::nan(""))));
-  EXPECT_FALSE(Ok(Spec(pb::DOUBLE), Bool(true)));
+  EXPECT_TRUE(Ok(Spec(devicepb::FLOAT, -40, 125), Number(20.5)));
+  EXPECT_TRUE(Ok(Spec(devicepb::FLOAT, -40, 125), Number(-40)));
+  EXPECT_TRUE(Ok(Spec(devicepb::FLOAT, -40, 125), Number(125)));
+  EXPECT_FALSE(Ok(Spec(devicepb::FLOAT, -40, 125), Number(125.01)));
+  EXPECT_FALSE(Ok(Spec(devicepb::FLOAT, -40, 125), Number(-40.01)));
+  EXPECT_FALSE(Ok(Spec(devicepb::FLOAT), Number(1e39)));
+  EXPECT_TRUE(Ok(Spec(devicepb::DOUBLE), Number(1e39)));
+  EXPECT_FALSE(Ok(Spec(devicepb::DOUBLE), Number(std::numeric_limits<double>::infinity())));
+  EXPECT_FALSE(Ok(Spec(devicepb::DOUBLE), Number(std::nan(""))));
+  EXPECT_FALSE(Ok(Spec(devicepb::DOUBLE), Bool(true)));
 }
 
 TEST(CheckValueTest, BoolStringEnum) {
-  EXPECT_TRUE(Ok(Spec(pb::BOOL), Bool(false)));
-  EXPECT_FALSE(Ok(Spec(pb::BOOL), Number(1)));
-  EXPECT_FALSE(Ok(Spec(pb::BOOL), Text("true")));
+  EXPECT_TRUE(Ok(Spec(devicepb::BOOL), Bool(false)));
+  EXPECT_FALSE(Ok(Spec(devicepb::BOOL), Number(1)));
+  EXPECT_FALSE(Ok(Spec(devicepb::BOOL), Text("true")));
 
-  pb::DataSpec text = Spec(pb::STRING);
+  devicepb::DataSpec text = Spec(devicepb::STRING);
   text.set_max_length(4);
   EXPECT_TRUE(Ok(text, Text("abcd")));
   EXPECT_FALSE(Ok(text, Text("abcde")));
-  EXPECT_TRUE(Ok(Spec(pb::STRING), Text(std::string(kDefaultMaxStringBytes, 'x'))));
-  EXPECT_FALSE(Ok(Spec(pb::STRING), Text(std::string(kDefaultMaxStringBytes + 1, 'x'))));
+  EXPECT_TRUE(Ok(Spec(devicepb::STRING), Text(std::string(kDefaultMaxStringBytes, 'x'))));
+  EXPECT_FALSE(Ok(Spec(devicepb::STRING), Text(std::string(kDefaultMaxStringBytes + 1, 'x'))));
 
-  pb::DataSpec mode = Spec(pb::ENUM);
+  devicepb::DataSpec mode = Spec(devicepb::ENUM);
   mode.add_enum_values("auto");
   mode.add_enum_values("eco");
   EXPECT_TRUE(Ok(mode, Text("eco")));
@@ -97,29 +99,30 @@ TEST(CheckValueTest, BoolStringEnum) {
 TEST(CheckValueTest, NullAndObjectsAreWrongTypesWithClearMessage) {
   Value null_value;
   null_value.set_null_value(google::protobuf::NULL_VALUE);
-  const absl::Status status = CheckValue(Spec(pb::FLOAT), null_value, "property 'temperature'");
+  const absl::Status status =
+      CheckValue(Spec(devicepb::FLOAT), null_value, "property 'temperature'");
   EXPECT_EQ(ErrorCodeOf(status), ErrorCode::PARAMETER_ERROR);
   EXPECT_EQ(status.message(), "property 'temperature' must be float, got null");
 }
 
 ThingModel Model() {
-  pb::Product product;
+  devicepb::Product product;
   product.set_product_key("p");
   auto* model = product.mutable_thing_model();
   auto* temperature = model->add_properties();
   temperature->set_id("temperature");
-  temperature->set_access(pb::READ_WRITE);
-  *temperature->mutable_spec() = Spec(pb::FLOAT, -40, 125);
+  temperature->set_access(devicepb::READ_WRITE);
+  *temperature->mutable_spec() = Spec(devicepb::FLOAT, -40, 125);
   auto* humidity = model->add_properties();
   humidity->set_id("humidity");
-  humidity->set_access(pb::READ_ONLY);
-  *humidity->mutable_spec() = Spec(pb::FLOAT, 0, 100);
+  humidity->set_access(devicepb::READ_ONLY);
+  *humidity->mutable_spec() = Spec(devicepb::FLOAT, 0, 100);
   auto* calibrate = model->add_functions();
   calibrate->set_id("calibrate");
   auto* reference = calibrate->add_inputs();
   reference->set_id("reference");
   reference->set_required(true);
-  *reference->mutable_spec() = Spec(pb::FLOAT, -40, 125);
+  *reference->mutable_spec() = Spec(devicepb::FLOAT, -40, 125);
   return ThingModel(product);
 }
 

@@ -1,0 +1,114 @@
+#include "ws-frontend/src/frontend_runtime.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "ws-frontend/src/websocket_session.h"
+
+namespace nb::frontend {
+
+namespace {
+
+absl::Status CheckPositive(const char* name, double value) {
+  if (value > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--", name, " must be positive"));
+}
+
+absl::Status CheckOptions(const FrontendRuntimeOptions& options) {
+  if (options.threads < 1 || options.threads > 256) {
+    return absl::InvalidArgumentError("--threads must be 1..256");
+  }
+  const SessionLimits& limits = options.limits;
+  for (auto [name, value] : std::initializer_list<std::pair<const char*, double>>{
+           {"device_channels", options.device_channels},
+           {"max_frame_bytes", static_cast<double>(limits.max_frame_bytes)},
+           {"max_subscriptions", static_cast<double>(limits.max_subscriptions)},
+           {"frames_per_second", limits.frames_per_second},
+           {"frame_burst", limits.frame_burst},
+           {"rate_abuse_seconds", static_cast<double>(limits.rate_abuse_window.count())},
+           {"outbound_limit_bytes", static_cast<double>(limits.outbound_limit_bytes)},
+           {"slow_consumer_seconds", static_cast<double>(limits.slow_consumer_after.count())},
+           {"idle_timeout_seconds", static_cast<double>(limits.idle_timeout.count())},
+           {"auth_timeout_ms", static_cast<double>(options.auth_timeout.count())}}) {
+    if (absl::Status s = CheckPositive(name, value); !s.ok()) return s;
+  }
+  if (limits.socket_send_buffer_bytes < 0) {
+    return absl::InvalidArgumentError("--socket_send_buffer_bytes must be >= 0");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(
+    const FrontendRuntimeOptions& options, prometheus::Registry& metrics_registry) {
+  if (absl::Status s = CheckOptions(options); !s.ok()) return s;
+  return std::unique_ptr<FrontendRuntime>(new FrontendRuntime(options, metrics_registry));
+}
+
+FrontendRuntime::FrontendRuntime(const FrontendRuntimeOptions& options,
+                                 prometheus::Registry& metrics_registry)
+    : options_(options),
+      io_(options.threads),
+      metrics_(metrics_registry),
+      devices_(options.device_service, options.device_channels),
+      auth_(grpc::CreateChannel(options.auth_service, grpc::InsecureChannelCredentials()), io_,
+            metrics_, options.auth_cache, options.auth_timeout) {
+  context_.limits = options.limits;
+  context_.allowed_origins = options.allowed_origins;
+  context_.metrics = &metrics_;
+  context_.devices = &devices_;
+  context_.auth = &auth_;
+  listener_ = std::make_shared<Listener>(io_, context_);
+}
+
+FrontendRuntime::~FrontendRuntime() { Stop(); }
+
+absl::Status FrontendRuntime::Start() {
+  if (absl::Status s = listener_->Open(options_.listen_host, options_.port); !s.ok()) return s;
+  work_ = std::make_unique<decltype(work_)::element_type>(boost::asio::make_work_guard(io_));
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
+
+  // A revocation (or a reconnected watch, after which anything may have changed) makes
+  // the affected sessions ask auth-service again; those no longer valid close with 1008.
+  auth_.StartWatch(
+      [this](const std::string& client_id) {
+        context_.registry.ForEach([&](const auto& session) { session->Revalidate(client_id); });
+      },
+      [this] { context_.registry.ForEach([](const auto& session) { session->Revalidate(); }); });
+  listener_->Run();
+  return absl::OkStatus();
+}
+
+void FrontendRuntime::Drain(absl::Duration grace) {
+  context_.state.draining.store(true);
+  listener_->Stop();
+  context_.registry.ForEach([](const auto& session) { session->Shutdown(); });
+  const absl::Time deadline = absl::Now() + grace;
+  while (context_.registry.size() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  auth_.Stop();
+  // Cancelled streams end on gRPC threads; their reactors post to the io_context and hold
+  // contexts on the channels, so both must outlive the last of them.
+  const auto left = std::chrono::milliseconds(
+      std::max<int64_t>(absl::ToInt64Milliseconds(deadline - absl::Now()), 1000));
+  if (!devices_.live_calls().WaitIdle(left)) {
+    log::Error("device-service calls still live at shutdown",
+               {{"calls", std::to_string(devices_.live_calls().live())}});
+  }
+}
+
+void FrontendRuntime::Stop() {
+  if (work_ == nullptr) return;
+  work_.reset();
+  io_.stop();
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+}  // namespace nb::frontend
