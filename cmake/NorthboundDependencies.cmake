@@ -19,6 +19,7 @@ find_package(OpenSSL REQUIRED)
 pkg_check_modules(NB_PROTOBUF REQUIRED IMPORTED_TARGET protobuf)
 # The MQTT driver's client library (libmosquitto-dev).
 pkg_check_modules(NB_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+pkg_check_modules(NB_MODBUS REQUIRED IMPORTED_TARGET libmodbus)
 if(NOT TARGET protobuf::libprotobuf)
   add_library(protobuf::libprotobuf INTERFACE IMPORTED)
   target_link_libraries(protobuf::libprotobuf INTERFACE PkgConfig::NB_PROTOBUF)

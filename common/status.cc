@@ -40,6 +40,7 @@ absl::StatusCode StatusCodeFor(ErrorCode code) {
       return absl::StatusCode::kPermissionDenied;
     case ErrorCode::TOO_MANY_SUBSCRIPTIONS:
     case ErrorCode::RATE_LIMITED:
+    case ErrorCode::DEVICE_BUSY:
       return absl::StatusCode::kResourceExhausted;
     case ErrorCode::DUPLICATE_ID:
       return absl::StatusCode::kAlreadyExists;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,33 @@ namespace nb::testing {
 
 Process Process::Start(const std::vector<std::string>& argv,
                        const std::map<std::string, std::string>& env, const std::string& log_path) {
+  return Spawn(argv, env, log_path, false);
+}
+
+Process Process::StartWithInput(const std::vector<std::string>& argv, const std::string& log_path) {
+  return Spawn(argv, {}, log_path, true);
+}
+
+bool Process::WriteLine(const std::string& line) {
+  if (input_fd_ < 0) return false;
+  const std::string text = line + "\n";
+  size_t sent = 0;
+  while (sent < text.size()) {
+    // A socket, not a pipe: MSG_NOSIGNAL keeps a dead child from killing the test.
+    const ssize_t n = send(input_fd_, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+Process Process::Spawn(const std::vector<std::string>& argv,
+                       const std::map<std::string, std::string>& env, const std::string& log_path,
+                       bool with_input) {
+  int input[2] = {-1, -1};
+  if (with_input && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, input) != 0) {
+    with_input = false;
+  }
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
@@ -24,6 +52,7 @@ Process Process::Start(const std::vector<std::string>& argv,
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (with_input) dup2(input[1], STDIN_FILENO);  // dup2 clears close-on-exec
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     if (!log_path.empty()) {
       const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -36,19 +65,28 @@ Process Process::Start(const std::vector<std::string>& argv,
     execv(args[0], args.data());
     _exit(127);
   }
-  return Process(pid);
+  Process process(pid);
+  if (with_input) {
+    close(input[1]);
+    process.input_fd_ = input[0];
+  }
+  return process;
 }
 
-Process::Process(Process&& other) noexcept : pid_(other.pid_), exit_status_(other.exit_status_) {
+Process::Process(Process&& other) noexcept
+    : pid_(other.pid_), input_fd_(other.input_fd_), exit_status_(other.exit_status_) {
   other.pid_ = -1;
+  other.input_fd_ = -1;
 }
 
 Process& Process::operator=(Process&& other) noexcept {
   if (this != &other) {
     Kill();
     pid_ = other.pid_;
+    input_fd_ = other.input_fd_;
     exit_status_ = other.exit_status_;
     other.pid_ = -1;
+    other.input_fd_ = -1;
   }
   return *this;
 }
@@ -81,6 +119,10 @@ std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
 }
 
 void Process::Kill() {
+  if (input_fd_ >= 0) {
+    close(input_fd_);
+    input_fd_ = -1;
+  }
   if (pid_ <= 0 || exit_status_) return;
   kill(pid_, SIGKILL);
   Wait(std::chrono::seconds(10));

@@ -21,6 +21,8 @@ class Process {
   static Process Start(const std::vector<std::string>& argv,
                        const std::map<std::string, std::string>& env = {},
                        const std::string& log_path = "");
+  // The same, with the child's stdin connected to WriteLine.
+  static Process StartWithInput(const std::vector<std::string>& argv, const std::string& log_path);
 
   Process(Process&& other) noexcept;
   Process& operator=(Process&& other) noexcept;
@@ -36,10 +38,17 @@ class Process {
   std::optional<int> Wait(std::chrono::milliseconds timeout);
   // SIGKILL and reap.
   void Kill();
+  // Writes `line` and a newline to the child's stdin (StartWithInput only). False when
+  // the child is gone.
+  bool WriteLine(const std::string& line);
 
  private:
   explicit Process(pid_t pid) : pid_(pid) {}
+  static Process Spawn(const std::vector<std::string>& argv,
+                       const std::map<std::string, std::string>& env, const std::string& log_path,
+                       bool with_input);
   pid_t pid_ = -1;
+  int input_fd_ = -1;
   std::optional<int> exit_status_;
 };
 

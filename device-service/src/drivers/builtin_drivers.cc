@@ -1,4 +1,5 @@
 #include "device-service/src/driver_registry.h"
+#include "device-service/src/drivers/modbus_driver.h"
 #include "device-service/src/drivers/mqtt_driver.h"
 #include "device-service/src/drivers/sim_driver.h"
 
@@ -7,6 +8,7 @@ namespace nb::device {
 void AddBuiltinDrivers(DriverRegistry& registry) {
   registry.Add(MakeSimDriverFactory());
   registry.Add(MakeMqttDriverFactory());
+  registry.Add(MakeModbusDriverFactory());
 }
 
 }  // namespace nb::device

@@ -7,38 +7,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "device-service/src/drivers/setting_fields.h"
 
 namespace nb::device {
 namespace {
-
-absl::Status SettingError(const NodeLocator& locate, const YAML::Node& node,
-                          absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(locate(node), ": ", problem));
-}
-
-absl::StatusOr<int> IntSetting(const YAML::Node& map, const char* field, int fallback, int min,
-                               int max, absl::string_view what, const NodeLocator& locate) {
-  const YAML::Node node = map[field];
-  if (!node) return fallback;
-  int value = 0;
-  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), &value) || value < min || value > max) {
-    return SettingError(
-        locate, node, absl::StrCat(what, ": ", field, " must be a whole number ", min, "..", max));
-  }
-  return value;
-}
-
-absl::Status CheckKnownFields(const YAML::Node& map, std::initializer_list<absl::string_view> known,
-                              absl::string_view what, const NodeLocator& locate) {
-  for (const auto& item : map) {
-    const std::string field = item.first.as<std::string>();
-    if (std::find(known.begin(), known.end(), field) == known.end()) {
-      return SettingError(locate, item.first,
-                          absl::StrCat(what, ": unknown setting '", field, "'"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<BrokerSettings> ParseBroker(const YAML::Node& node, size_t position,
                                            const NodeLocator& locate) {
@@ -138,7 +110,7 @@ absl::StatusOr<std::shared_ptr<const MqttDeviceSettings>> ParseMqttDevice(
         absl::StrCat(where, ": driver mqtt needs drivers.mqtt.brokers in the fleet file"));
   }
   if (absl::Status s = CheckKnownFields(
-          settings, {"broker", "report_interval_ms", "offline_after_ms"}, where, locate);
+          settings, {"broker", "report_interval_ms", "offline_after_ms"}, "device", locate);
       !s.ok()) {
     return s;
   }

@@ -80,7 +80,7 @@ TEST(FleetTest, DuplicatesAndMissingKeysAreErrors) {
 TEST(FleetTest, DriverNamesAndSettingsAreCheckedAtLoad) {
   EXPECT_EQ(ErrorOf("products:\n  - key: p\ndevices:\n  - key: d\n    product: p\n"
                     "    driver: modbuss\n"),
-            "fleet.yaml:6: device 'd': unknown driver 'modbuss' (available: mqtt, sim)");
+            "fleet.yaml:6: device 'd': unknown driver 'modbuss' (available: modbus, mqtt, sim)");
   EXPECT_EQ(ErrorOf("products:\n  - key: p\ndevices:\n  - {key: d, product: p, settings: "
                     "{latency_ms: -1}}\n"),
             "fleet.yaml:4: device 'd': latency_ms must be 0..3600000");
@@ -90,7 +90,7 @@ TEST(FleetTest, DriverNamesAndSettingsAreCheckedAtLoad) {
                     "  - {key: d, product: p}\n"),
             "fleet.yaml:4: driver 'sim' takes no fleet-wide settings");
   EXPECT_EQ(ErrorOf("products:\n  - key: p\ndrivers:\n  bogus: {}\n"),
-            "fleet.yaml:4: drivers: unknown driver 'bogus' (available: mqtt, sim)");
+            "fleet.yaml:4: drivers: unknown driver 'bogus' (available: modbus, mqtt, sim)");
 }
 
 TEST(FleetTest, YamlSyntaxErrorNamesTheLine) {
