@@ -3,14 +3,15 @@
 // sets through the peer, which lays values out on its own. Crosses no gRPC call, so
 // ThreadSanitizer sees the driver's threads whole (label tsan).
 #include <fstream>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/status.h"
 #include "device-service/src/device_runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/modbus_peer.h"
+#include "tests/support/send_replies.h"
 #include "tests/support/temp_dir.h"
 
 namespace nb::device {
@@ -20,40 +21,7 @@ using northbound::common::v1::ErrorCode;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 
-// The replies of one Send.
-class Replies {
- public:
-  SendOperation::ReplyFn ReplyFn() {
-    return [this](devicepb::SendReply reply) {
-      std::lock_guard<std::mutex> lock(mu_);
-      replies_.push_back(std::move(reply));
-    };
-  }
-  SendOperation::DoneFn DoneFn() {
-    return [this] {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-    };
-  }
-  bool WaitDone() {
-    return nb::testing::WaitFor(
-        [this] {
-          std::lock_guard<std::mutex> lock(mu_);
-          return done_;
-        },
-        seconds(20));
-  }
-  std::vector<devicepb::SendReply> get() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return replies_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<devicepb::SendReply> replies_;
-  bool done_ = false;
-};
-
+using Replies = nb::testing::SendReplies;
 // Every event the runtime publishes for product p.
 class Events {
  public:
@@ -91,6 +59,28 @@ class Events {
   std::shared_ptr<Subscription> subscription_;
 };
 
+// The settings of devices a and g3, which differ in UNIT and POLL only.
+constexpr char kMeter[] = R"(
+      endpoint: ENDPOINT
+      unit_id: UNIT
+      poll_interval_ms: POLL
+      timeout_ms: 300
+      registers:
+        i16: {table: holding, address: 0, type: int16}
+        u16: {table: holding, address: 1, type: uint16}
+        i32: {table: holding, address: 2, type: int32, word_order: little}
+        u32: {table: holding, address: 4, type: uint32}
+        i64: {table: holding, address: 6, type: int64}
+        f32: {table: holding, address: 10, type: float32, byte_order: little}
+        f64: {table: holding, address: 12, type: float64, word_order: little}
+        temperature: {table: holding, address: 20, type: int16, scale: 0.1, offset: -40}
+        voltage: {table: input, address: 0, type: float32, scale: 0.1}
+        alarm: {table: discrete, address: 0}
+        relay: {table: coil, address: 0}
+      functions:
+        reset: {writes: [{table: holding, address: 4, type: uint32, value: 0},
+                         {table: coil, address: 0, value: false}]})";
+
 constexpr char kFleet[] = R"(
 products:
   - key: p
@@ -119,48 +109,12 @@ devices:
     product: p
     driver: modbus
     settings:
-      endpoint: ENDPOINT
-      unit_id: 1
-      poll_interval_ms: 200
-      timeout_ms: 300
-      registers:
-        i16: {table: holding, address: 0, type: int16}
-        u16: {table: holding, address: 1, type: uint16}
-        i32: {table: holding, address: 2, type: int32, word_order: little}
-        u32: {table: holding, address: 4, type: uint32}
-        i64: {table: holding, address: 6, type: int64}
-        f32: {table: holding, address: 10, type: float32, byte_order: little}
-        f64: {table: holding, address: 12, type: float64, word_order: little}
-        temperature: {table: holding, address: 20, type: int16, scale: 0.1, offset: -40}
-        voltage: {table: input, address: 0, type: float32, scale: 0.1}
-        alarm: {table: discrete, address: 0}
-        relay: {table: coil, address: 0}
-      functions:
-        reset: {writes: [{table: holding, address: 4, type: uint32, value: 0},
-                         {table: coil, address: 0, value: false}]}
+METER(1, 200)
   - key: g3
     product: p
     driver: modbus
     settings:
-      endpoint: ENDPOINT
-      unit_id: 3
-      poll_interval_ms: 0
-      timeout_ms: 300
-      registers:
-        i16: {table: holding, address: 0, type: int16}
-        u16: {table: holding, address: 1, type: uint16}
-        i32: {table: holding, address: 2, type: int32, word_order: little}
-        u32: {table: holding, address: 4, type: uint32}
-        i64: {table: holding, address: 6, type: int64}
-        f32: {table: holding, address: 10, type: float32, byte_order: little}
-        f64: {table: holding, address: 12, type: float64, word_order: little}
-        temperature: {table: holding, address: 20, type: int16, scale: 0.1, offset: -40}
-        voltage: {table: input, address: 0, type: float32, scale: 0.1}
-        alarm: {table: discrete, address: 0}
-        relay: {table: coil, address: 0}
-      functions:
-        reset: {writes: [{table: holding, address: 4, type: uint32, value: 0},
-                         {table: coil, address: 0, value: false}]}
+METER(3, 0)
   - key: broken
     product: q
     driver: modbus
@@ -176,10 +130,13 @@ class ModbusDriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(peer_.Start()) << peer_.log();
-    std::string fleet = kFleet;
-    for (size_t at; (at = fleet.find("ENDPOINT")) != std::string::npos;) {
-      fleet.replace(at, 8, peer_.endpoint());
-    }
+    const auto meter = [](const char* unit, const char* poll) {
+      return absl::StrReplaceAll(kMeter, {{"UNIT", unit}, {"POLL", poll}});
+    };
+    const std::string fleet = absl::StrReplaceAll(
+        absl::StrReplaceAll(
+            kFleet, {{"METER(1, 200)", meter("1", "200")}, {"METER(3, 0)", meter("3", "0")}}),
+        {{"ENDPOINT", peer_.endpoint()}});
     std::ofstream(dir_.File("fleet.yaml")) << fleet;
     DeviceRuntimeOptions options;
     options.fleet_path = dir_.File("fleet.yaml");

@@ -10,6 +10,7 @@
 #include "device-service/src/device_runtime.h"
 #include "gtest/gtest.h"
 #include "tests/support/mosquitto.h"
+#include "tests/support/send_replies.h"
 #include "tests/support/temp_dir.h"
 
 namespace nb::device {
@@ -18,39 +19,7 @@ namespace {
 using northbound::common::v1::ErrorCode;
 using std::chrono::seconds;
 
-// The replies of one Send.
-class Replies {
- public:
-  SendOperation::ReplyFn ReplyFn() {
-    return [this](devicepb::SendReply reply) {
-      std::lock_guard<std::mutex> lock(mu_);
-      replies_.push_back(std::move(reply));
-    };
-  }
-  SendOperation::DoneFn DoneFn() {
-    return [this] {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-    };
-  }
-  bool WaitDone() {
-    return nb::testing::WaitFor(
-        [this] {
-          std::lock_guard<std::mutex> lock(mu_);
-          return done_;
-        },
-        seconds(10));
-  }
-  std::vector<devicepb::SendReply> get() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return replies_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<devicepb::SendReply> replies_;
-  bool done_ = false;
-};
+using Replies = nb::testing::SendReplies;
 
 class MqttDriverTest : public ::testing::Test {
  protected:

@@ -609,7 +609,9 @@ class Endpoint {
   // report_every_polls polls). An offline unit is probed the same way.
   void Poll(Unit& unit) {
     const ModbusDeviceSettings& settings = *unit.settings;
-    const int interval = settings.poll_interval_ms > 0 ? settings.poll_interval_ms : 1000;
+    const auto interval =
+        std::chrono::milliseconds(settings.poll_interval_ms > 0 ? settings.poll_interval_ms : 1000);
+    const Clock::time_point due = unit.next_poll;
     metrics_.polls().Increment();
     std::vector<std::string> ids;
     for (const ModbusProperty& property : settings.properties) ids.push_back(property.id);
@@ -617,10 +619,13 @@ class Endpoint {
     const absl::Status read = ReadProperties(
         unit, ids, Clock::now() + std::chrono::milliseconds(settings.timeout_ms), values);
     if (!connected_) return;  // the connection dropped; Connect schedules the next poll
-    // Online units without polling are read only when asked.
-    unit.next_poll = unit.online.load() && settings.poll_interval_ms == 0
-                         ? Clock::time_point::max()
-                         : Clock::now() + std::chrono::milliseconds(interval);
+    // On the interval's grid, so a 1 s poll is one poll a second however long each takes;
+    // polls missed while the endpoint was busy are skipped, not made up in a burst. Online
+    // units without polling are read only when asked.
+    Clock::time_point next = due + interval;
+    if (next <= Clock::now()) next = Clock::now() + interval;
+    unit.next_poll =
+        unit.online.load() && settings.poll_interval_ms == 0 ? Clock::time_point::max() : next;
     if (!read.ok()) return;
     const bool everything =
         settings.report_every_polls > 0 && ++unit.polls_since_report >= settings.report_every_polls;
