@@ -254,14 +254,13 @@ int Main(int argc, char** argv) {
       "| READ_PROPERTY of 4 properties through dispatcher and driver | %.0f reads/s, p50 %.0f "
       "µs, p99 %.0f µs (p50 %.2f× the reference) |\n",
       driver.per_second, driver.p50_us, driver.p99_us, driver.p50_us / bare.p50_us);
-  std::cout << absl::StrFormat(
-      "| 100 devices polled every 1 s, one endpoint | %.1f polls/s (%.0f %% of 100), "
-      "device-service CPU %.1f %% of a core |\n",
-      one.polls_per_second, one.polls_per_second, one.cpu_percent);
-  std::cout << absl::StrFormat(
-      "| 100 devices polled every 1 s, 100 endpoints | %.1f polls/s (%.0f %% of 100), "
-      "device-service CPU %.1f %% of a core |\n",
-      many.polls_per_second, many.polls_per_second, many.cpu_percent);
+  for (const auto& [layout, figures] :
+       {std::pair{"one endpoint", one}, std::pair{"100 endpoints", many}}) {
+    std::cout << absl::StrFormat(
+        "| 100 devices polled every 1 s, %s | %.1f polls/s (%.0f %% of 100), "
+        "device-service CPU %.1f %% of a core |\n",
+        layout, figures.polls_per_second, figures.polls_per_second, figures.cpu_percent);
+  }
   return 0;
 }
 

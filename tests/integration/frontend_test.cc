@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/stack.h"
 #include "tests/support/http_get.h"
+#include "tests/support/seed_frames.h"
 #include "tests/support/ws_client.h"
 
 namespace nb::testing {
@@ -51,18 +52,7 @@ TEST_F(FrontendTest, SeedReadPropertyExample) {
                      device, R"(","parameter":{"properties":{"temperature":)", value, "}}}")));
     ASSERT_EQ(UntilComplete(*client, "set").size(), 2u);
   }
-  ASSERT_TRUE(client->SendText(R"({
-  "id": "request-id",
-  "type": "sub",
-  "topic": "/device-message-sender/sagoo-product/device1,device2",
-  "parameter": {
-     "meta":{
-        "async":false
-     },
-     "messageType":"READ_PROPERTY",
-     "properties":["temperature"]
-  }
-})"));
+  ASSERT_TRUE(client->SendText(kSeedReadProperty));
   const auto frames = UntilComplete(*client, "request-id");
   ASSERT_EQ(frames.size(), 3u);
   std::map<std::string, double> temperatures;
@@ -85,20 +75,7 @@ TEST_F(FrontendTest, SeedReadPropertyExample) {
 
 TEST_F(FrontendTest, SeedWritePropertyExample) {
   auto client = Connect();
-  ASSERT_TRUE(client->SendText(R"({
-  "id": "request-id",
-  "type": "sub",
-  "topic": "/device-message-sender/sagoo-product/device1,device2",
-  "parameter": {
-     "meta":{
-        "async":false
-     },
-     "messageType":"WRITE_PROPERTY",
-     "properties":{
-        "temperature": 20
-     }
-  }
-})"));
+  ASSERT_TRUE(client->SendText(kSeedWriteProperty));
   const auto frames = UntilComplete(*client, "request-id");
   ASSERT_EQ(frames.size(), 3u);
   for (size_t i = 0; i < 2; ++i) {
@@ -110,20 +87,7 @@ TEST_F(FrontendTest, SeedWritePropertyExample) {
 
 TEST_F(FrontendTest, SeedInvokeFunctionExampleWithoutFunctionIdIsAParameterError) {
   auto client = Connect();
-  ASSERT_TRUE(client->SendText(R"({
-  "id": "request-id",
-  "type": "sub",
-  "topic": "/device-message-sender/sagoo-product/device1,device2",
-  "parameter": {
-     "meta":{
-        "async":false
-     },
-     "messageType":"INVOKE_FUNCTION",
-     "properties":{
-        "temperature": 20
-     }
-  }
-})"));
+  ASSERT_TRUE(client->SendText(kSeedInvokeFunction));
   const auto frames = UntilComplete(*client, "request-id");
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(FrameString(frames[0], "type"), "error");

@@ -12,6 +12,7 @@
 #include "tests/integration/stack.h"
 #include "tests/support/http_get.h"
 #include "tests/support/mosquitto.h"
+#include "tests/support/seed_frames.h"
 #include "tests/support/ws_client.h"
 
 namespace nb::testing {
@@ -130,38 +131,14 @@ double Number(const json::object& frame, const char* field) {
 TEST_F(MqttTest, SeedExamplesVerbatimAgainstMqttDevices) {
   StartAll();
   auto client = Connect();
-  client->SendText(R"({
-  "id": "request-id",
-  "type": "sub",
-  "topic": "/device-message-sender/sagoo-product/device1,device2",
-  "parameter": {
-     "meta":{
-        "async":false
-     },
-     "messageType":"READ_PROPERTY",
-     "properties":["temperature"]
-  }
-})");
+  client->SendText(kSeedReadProperty);
   auto frames = UntilComplete(*client, "request-id");
   ASSERT_EQ(frames.size(), 3u);
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(FrameString(frames[i], "type"), "result") << json::serialize(frames[i]);
     EXPECT_EQ(Number(frames[i], "temperature"), 21.5);
   }
-  client->SendText(R"({
-  "id": "request-id",
-  "type": "sub",
-  "topic": "/device-message-sender/sagoo-product/device1,device2",
-  "parameter": {
-     "meta":{
-        "async":false
-     },
-     "messageType":"WRITE_PROPERTY",
-     "properties":{
-        "temperature": 20
-     }
-  }
-})");
+  client->SendText(kSeedWriteProperty);
   frames = UntilComplete(*client, "request-id");
   ASSERT_EQ(frames.size(), 3u);
   for (size_t i = 0; i < 2; ++i) {
@@ -172,20 +149,7 @@ TEST_F(MqttTest, SeedExamplesVerbatimAgainstMqttDevices) {
   auto read = Command(*client, "device1",
                       R"({"messageType":"READ_PROPERTY","properties":["temperature"]})");
   EXPECT_EQ(Number(read["device1"], "temperature"), 20);
-  client->SendText(R"({
-  "id": "request-id",
-  "type": "sub",
-  "topic": "/device-message-sender/sagoo-product/device1,device2",
-  "parameter": {
-     "meta":{
-        "async":false
-     },
-     "messageType":"INVOKE_FUNCTION",
-     "properties":{
-        "temperature": 20
-     }
-  }
-})");
+  client->SendText(kSeedInvokeFunction);
   frames = UntilComplete(*client, "request-id");
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(Code(frames[0]), "PARAMETER_ERROR");
