@@ -22,4 +22,17 @@ bool Allows(const northbound::auth::v1::Permissions& permissions,
   return false;
 }
 
+bool Covers(const northbound::auth::v1::Permissions& permissions, absl::string_view product_key,
+            absl::string_view device_key) {
+  if (permissions.all_products()) return true;
+  for (const auto& grant : permissions.products()) {
+    if (grant.product_key() != product_key) continue;
+    if (grant.device_keys().empty() || device_key.empty()) return true;
+    for (const std::string& key : grant.device_keys()) {
+      if (key == device_key) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace nb

@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
 
 namespace nb::device {
 
@@ -39,10 +40,22 @@ absl::StatusOr<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Create(
     runtime->registry_->SetDriver(entry.index, driver);
   }
 
+  const DeviceAuthOptions& auth = options.auth;
+  if (!auth.service.empty() && !auth.allow_unauthenticated) {
+    runtime->auth_ = std::make_unique<AuthClient>(
+        grpc::CreateChannel(auth.service, auth.credentials != nullptr
+                                              ? auth.credentials
+                                              : grpc::InsecureChannelCredentials()),
+        runtime->io_, auth.cache_ttl, auth.timeout);
+    runtime->auth_->SetOutageGrace(auth.outage_grace);
+  }
+  runtime->authorizer_ = std::make_unique<Authorizer>(runtime->auth_.get(),
+                                                      auth.allow_unauthenticated, metrics_registry);
   runtime->dispatcher_ = std::make_unique<CommandDispatcher>(*runtime->registry_, runtime->io_,
                                                              metrics, options.dispatcher);
-  runtime->service_ = std::make_unique<DeviceServiceImpl>(
-      *runtime->registry_, *runtime->dispatcher_, runtime->bus_, metrics, options.service);
+  runtime->service_ =
+      std::make_unique<DeviceServiceImpl>(*runtime->registry_, *runtime->dispatcher_, runtime->bus_,
+                                          metrics, *runtime->authorizer_, options.service);
   return runtime;
 }
 
@@ -56,11 +69,18 @@ absl::Status DeviceRuntime::Start() {
   for (auto& driver : drivers_) {
     if (absl::Status s = driver->Start(registry_.get()); !s.ok()) return s;
   }
+  if (auth_ != nullptr) {
+    auth_->StartWatch(
+        [this](const std::string& client_id) { authorizer_->OnClientChanged(client_id); },
+        [this] { authorizer_->OnResync(); });
+  }
   return absl::OkStatus();
 }
 
 void DeviceRuntime::Stop() {
   if (threads_.empty()) return;
+  // The watch's reconnect timer runs on the loop: the client stops while it still runs.
+  if (auth_ != nullptr) auth_->Stop();
   // Each Stop returns once its driver has answered what was in flight and will call out no
   // more; the driver threads must still run for that.
   for (auto& driver : drivers_) driver->Stop();

@@ -9,12 +9,30 @@
 #include "absl/status/statusor.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
+#include "common/auth_client.h"
+#include "device-service/src/authorizer.h"
 #include "device-service/src/command_dispatcher.h"
 #include "device-service/src/device_service_impl.h"
 #include "device-service/src/driver.h"
 #include "device-service/src/driver_registry.h"
 
 namespace nb::device {
+
+// How DeviceService callers are authenticated.
+struct DeviceAuthOptions {
+  // auth-service's address; empty means none, and then every call is refused unless
+  // allow_unauthenticated.
+  std::string service;
+  // The channel's credentials (TLS); insecure when null.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Development only: calls without a token may do everything.
+  bool allow_unauthenticated = false;
+  std::chrono::milliseconds cache_ttl{5000};
+  std::chrono::milliseconds timeout{2000};
+  // AuthClient::SetOutageGrace: how long a token already vouched for keeps working while
+  // auth-service cannot be reached (a restart), so live WebSocket sessions keep theirs.
+  std::chrono::milliseconds outage_grace{600'000};
+};
 
 struct DeviceRuntimeOptions {
   std::string fleet_path;
@@ -23,6 +41,7 @@ struct DeviceRuntimeOptions {
   int driver_threads = 2;
   DispatcherOptions dispatcher;
   ServiceOptions service;
+  DeviceAuthOptions auth;
 };
 
 // Everything device-service runs, wired together: fleet, registry, drivers, event bus,
@@ -53,6 +72,8 @@ class DeviceRuntime {
 
   boost::asio::io_context io_;
   std::unique_ptr<DeviceMetrics> metrics_;
+  std::unique_ptr<AuthClient> auth_;
+  std::unique_ptr<Authorizer> authorizer_;
   EventBus bus_;
   std::unique_ptr<DeviceRegistry> registry_;
   std::vector<std::unique_ptr<Driver>> drivers_;

@@ -1,142 +1,176 @@
 #include "device-service/src/device_service_impl.h"
 
-#include <deque>
+#include <algorithm>
+#include <optional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/mutex.h"
+#include "common/permissions.h"
 #include "common/status.h"
 #include "device-service/src/send_reactor.h"
 
 namespace nb::device {
-namespace {
 
-using northbound::common::v1::ErrorCode;
-
-}  // namespace
+namespace authpb = northbound::auth::v1;
 
 // Shared state of one Subscribe stream; the same locking scheme as SendStream
 // (send_reactor.cc).
-class SubscribeStream : public std::enable_shared_from_this<SubscribeStream> {
+class SubscribeStream final : public GuardedStream {
  public:
-  explicit SubscribeStream(grpc::ServerWriteReactor<devicepb::DeviceEvent>* reactor)
-      : reactor_(reactor) {}
+  SubscribeStream(grpc::ServerWriteReactor<devicepb::DeviceEvent>* reactor,
+                  grpc::CallbackServerContext* context)
+      : reactor_(reactor), context_(context) {}
 
   void Attach(std::shared_ptr<Subscription> subscription) {
     MutexLock lock(mu_);
     subscription_ = std::move(subscription);
   }
-  const std::shared_ptr<Subscription>& subscription() const { return subscription_; }
+  std::shared_ptr<Subscription> subscription() const {
+    MutexLock lock(mu_);
+    return subscription_;
+  }
 
   // Wakes the writer: an event is queued, a write finished, or the stream must end.
   void Pump() {
     MutexLock lock(mu_);
     WriteStep step = WriteStep::kNothing;
+    absl::Status status;
     if (writing_ || finished_) {
       step = WriteStep::kNothing;
-    } else if (end_ != grpc::StatusCode::OK) {
+    } else if (end_) {
       finished_ = true;
       step = WriteStep::kFinish;
+      status = *end_;
     } else if (subscription_ && subscription_->Take(current_)) {
       writing_ = true;
       step = WriteStep::kWrite;
     }
-    const grpc::Status status(
-        end_, end_ == grpc::StatusCode::CANCELLED ? "cancelled" : "device-service is stopping");
     lock.Unlock();
     if (step == WriteStep::kWrite) reactor_->StartWrite(&current_);
-    if (step == WriteStep::kFinish) reactor_->Finish(status);
+    if (step == WriteStep::kFinish) reactor_->Finish(ToGrpcStatus(status, *context_));
   }
 
   void OnWriteDone(bool ok) {
     {
       MutexLock lock(mu_);
       writing_ = false;
-      if (!ok) end_ = grpc::StatusCode::CANCELLED;
+      if (!ok && !end_) end_ = absl::CancelledError("cancelled");
     }
     Pump();
   }
 
-  // For a stream refused before it started: Finish is called by the caller.
-  void MarkFinished() {
-    MutexLock lock(mu_);
-    finished_ = true;
-  }
-
-  void End(grpc::StatusCode code) {
+  // Ends a stream that never started.
+  void Reject(const absl::Status& status) {
     {
       MutexLock lock(mu_);
-      if (end_ == grpc::StatusCode::OK) end_ = code;
+      if (finished_) return;
+      finished_ = true;
+    }
+    reactor_->Finish(ToGrpcStatus(status, *context_));
+  }
+
+  void End(const absl::Status& status) {
+    {
+      MutexLock lock(mu_);
+      if (!end_) end_ = status;
     }
     Pump();
+  }
+
+  void Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) override {
+    if (!permissions.ok()) return End(permissions.status());
+    if (absl::Status allowed = CheckSubscribeAllowed(**permissions); !allowed.ok()) {
+      return End(allowed);
+    }
+    if (std::shared_ptr<Subscription> subscription = this->subscription()) {
+      subscription->SetPermissions(*permissions);
+    }
   }
 
  private:
   grpc::ServerWriteReactor<devicepb::DeviceEvent>* const reactor_;
-  Mutex mu_;
-  std::shared_ptr<Subscription> subscription_;
+  grpc::CallbackServerContext* const context_;
+  mutable Mutex mu_;
+  std::shared_ptr<Subscription> subscription_ ABSL_GUARDED_BY(mu_);
   devicepb::DeviceEvent current_;
   // The initial metadata, sent once the subscription is live, is the first write.
   bool writing_ ABSL_GUARDED_BY(mu_) = true;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::StatusCode end_ ABSL_GUARDED_BY(mu_) = grpc::StatusCode::OK;
+  std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);
 };
+
+absl::Status CheckSubscribeAllowed(const authpb::Permissions& permissions) {
+  const auto& operations = permissions.operations();
+  if (std::find(operations.begin(), operations.end(), authpb::SUBSCRIBE_EVENTS) !=
+      operations.end()) {
+    return absl::OkStatus();
+  }
+  return ErrorStatus(ErrorCode::PERMISSION_DENIED, "this client may not SUBSCRIBE_EVENTS");
+}
 
 namespace {
 
 class SubscribeReactor final : public grpc::ServerWriteReactor<devicepb::DeviceEvent> {
  public:
-  SubscribeReactor(DeviceServiceImpl& service, EventBus& bus, DeviceMetrics& metrics)
+  SubscribeReactor(DeviceServiceImpl& service, grpc::CallbackServerContext* context, EventBus& bus,
+                   DeviceMetrics& metrics, Authorizer& authorizer)
       : service_(service),
         bus_(bus),
         metrics_(metrics),
-        stream_(std::make_shared<SubscribeStream>(this)) {}
+        authorizer_(authorizer),
+        stream_(std::make_shared<SubscribeStream>(this, context)) {}
 
   const std::shared_ptr<SubscribeStream>& stream() const { return stream_; }
+  Authorizer& authorizer() { return authorizer_; }
 
-  void Reject(const grpc::Status& status) {
-    stream_->MarkFinished();
-    Finish(status);
-  }
+  // Written once by the authorization's answer, before the stream can finish.
+  void SetCaller(Caller caller) { caller_ = std::move(caller); }
+  const Caller& caller() const { return caller_; }
 
   void OnSendInitialMetadataDone(bool ok) override { stream_->OnWriteDone(ok); }
   void OnWriteDone(bool ok) override { stream_->OnWriteDone(ok); }
-  void OnCancel() override { stream_->End(grpc::StatusCode::CANCELLED); }
+  void OnCancel() override { stream_->End(absl::CancelledError("cancelled")); }
   void OnDone() override {
-    if (stream_->subscription()) {
-      bus_.Remove(stream_->subscription().get());
+    if (std::shared_ptr<Subscription> subscription = stream_->subscription()) {
+      bus_.Remove(subscription.get());
       metrics_.SetSubscriptions(static_cast<double>(bus_.size()));
     }
-    Unregister();
+    authorizer_.Untrack(caller_, stream_.get());
+    service_.Unregister(stream_.get());
     delete this;
   }
 
  private:
-  void Unregister();
-
   DeviceServiceImpl& service_;
   EventBus& bus_;
   DeviceMetrics& metrics_;
+  Authorizer& authorizer_;
   std::shared_ptr<SubscribeStream> stream_;
+  Caller caller_;
 };
 
 }  // namespace
 
 DeviceServiceImpl::DeviceServiceImpl(DeviceRegistry& registry, CommandDispatcher& dispatcher,
-                                     EventBus& bus, DeviceMetrics& metrics, ServiceOptions options)
+                                     EventBus& bus, DeviceMetrics& metrics, Authorizer& authorizer,
+                                     ServiceOptions options)
     : registry_(registry),
       dispatcher_(dispatcher),
       bus_(bus),
       metrics_(metrics),
+      authorizer_(authorizer),
       options_(options) {}
 
 DeviceServiceImpl::~DeviceServiceImpl() = default;
 
-void DeviceServiceImpl::Register(const std::shared_ptr<SubscribeStream>& stream) {
+bool DeviceServiceImpl::Register(const std::shared_ptr<SubscribeStream>& stream) {
   MutexLock lock(mu_);
+  if (ending_) return false;
   streams_.push_back(stream);
+  return true;
 }
 
 void DeviceServiceImpl::Unregister(const SubscribeStream* stream) {
@@ -148,73 +182,117 @@ void DeviceServiceImpl::EndSubscriptions() {
   std::vector<std::shared_ptr<SubscribeStream>> streams;
   {
     MutexLock lock(mu_);
+    ending_ = true;
     streams = streams_;
   }
-  for (const auto& stream : streams) stream->End(grpc::StatusCode::UNAVAILABLE);
+  for (const auto& stream : streams) {
+    stream->End(absl::UnavailableError("device-service is stopping"));
+  }
 }
-
-void SubscribeReactor::Unregister() { service_.Unregister(stream_.get()); }
 
 grpc::ServerWriteReactor<devicepb::SendReply>* DeviceServiceImpl::Send(
     grpc::CallbackServerContext* context, const devicepb::SendRequest* request) {
-  return StartSend(context, *request, dispatcher_);
+  return StartSend(context, *request, dispatcher_, authorizer_);
 }
 
 grpc::ServerWriteReactor<devicepb::DeviceEvent>* DeviceServiceImpl::Subscribe(
     grpc::CallbackServerContext* context, const devicepb::SubscribeRequest* request) {
-  auto* reactor = new SubscribeReactor(*this, bus_, metrics_);
-  absl::StatusOr<TopicPattern> pattern = TopicPattern::Parse(request->topic());
-  if (!pattern.ok()) {
-    reactor->Reject(ToGrpcStatus(pattern.status(), *context));
-    return reactor;
-  }
-  // The bus wakes the stream from publishing threads; the weak pointer keeps a late wake
-  // from touching a stream that is gone.
-  std::weak_ptr<SubscribeStream> weak = reactor->stream();
-  auto subscription =
-      std::make_shared<Subscription>(*std::move(pattern), options_.subscriber_queue, [weak] {
-        if (auto stream = weak.lock()) stream->Pump();
-      });
-  reactor->stream()->Attach(subscription);
-  Register(reactor->stream());
-  bus_.Add(std::move(subscription));
-  metrics_.SetSubscriptions(static_cast<double>(bus_.size()));
-  // Tells the caller the subscription is live: events published from now on reach it.
-  reactor->StartSendInitialMetadata();
+  auto* reactor = new SubscribeReactor(*this, context, bus_, metrics_, authorizer_);
+  // The reactor lives until OnDone, which comes only after the stream finished, so the
+  // authorization's answer always finds it.
+  authorizer_.Authorize(*context, [this, reactor, request](absl::StatusOr<Caller> caller) {
+    const std::shared_ptr<SubscribeStream>& stream = reactor->stream();
+    if (!caller.ok()) return stream->Reject(caller.status());
+    if (absl::Status allowed = CheckSubscribeAllowed(*caller->permissions); !allowed.ok()) {
+      authorizer_.CountDenied();
+      return stream->Reject(allowed);
+    }
+    absl::StatusOr<TopicPattern> pattern = TopicPattern::Parse(request->topic());
+    if (!pattern.ok()) return stream->Reject(pattern.status());
+    // The bus wakes the stream from publishing threads; the weak pointer keeps a late
+    // wake from touching a stream that is gone.
+    std::weak_ptr<SubscribeStream> weak = stream;
+    auto subscription =
+        std::make_shared<Subscription>(*std::move(pattern), options_.subscriber_queue, [weak] {
+          if (auto alive = weak.lock()) alive->Pump();
+        });
+    // A direct caller sees only the devices it may watch, whatever its pattern says.
+    if (!caller->client_id.empty()) subscription->SetPermissions(caller->permissions);
+    stream->Attach(subscription);
+    if (!Register(stream)) {
+      return stream->Reject(absl::UnavailableError("device-service is stopping"));
+    }
+    reactor->SetCaller(*caller);
+    authorizer_.Track(*caller, stream);
+    bus_.Add(std::move(subscription));
+    metrics_.SetSubscriptions(static_cast<double>(bus_.size()));
+    // Tells the caller the subscription is live: events published from now on reach it.
+    reactor->StartSendInitialMetadata();
+  });
+  return reactor;
+}
+
+template <typename Fill>
+grpc::ServerUnaryReactor* DeviceServiceImpl::Unary(grpc::CallbackServerContext* context,
+                                                   Fill fill) {
+  auto* reactor = context->DefaultReactor();
+  authorizer_.Authorize(*context, [reactor, context, fill](absl::StatusOr<Caller> caller) {
+    const absl::Status status = caller.ok() ? fill(*caller->permissions) : caller.status();
+    reactor->Finish(ToGrpcStatus(status, *context));
+  });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* DeviceServiceImpl::ListProducts(
     grpc::CallbackServerContext* context, const devicepb::ListProductsRequest*,
     devicepb::ListProductsResponse* response) {
-  for (const auto& model : registry_.products()) {
-    devicepb::Product& product = *response->add_products();
-    product = model->product();
-    product.set_device_count(
-        static_cast<uint32_t>(registry_.DevicesOf(model->product_key()).size()));
+  return Unary(context, [this, response](const authpb::Permissions& permissions) {
+    for (const auto& model : registry_.products()) {
+      if (!Covers(permissions, model->product_key(), "")) continue;
+      devicepb::Product& product = *response->add_products();
+      product = model->product();
+      product.set_device_count(
+          static_cast<uint32_t>(VisibleDevices(permissions, model->product_key()).size()));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status DeviceServiceImpl::CheckProduct(const authpb::Permissions& permissions,
+                                             const std::string& product_key) const {
+  if (!Covers(permissions, product_key, "")) {
+    authorizer_.CountDenied();
+    return ErrorStatus(ErrorCode::PERMISSION_DENIED,
+                       absl::StrCat("this client may not see product ", Quoted(product_key)));
   }
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  if (registry_.FindProduct(product_key) == nullptr) {
+    return ErrorStatus(ErrorCode::PRODUCT_NOT_FOUND,
+                       absl::StrCat("product ", Quoted(product_key), " does not exist"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<const DeviceEntry*> DeviceServiceImpl::VisibleDevices(
+    const authpb::Permissions& permissions, const std::string& product_key) const {
+  std::vector<const DeviceEntry*> visible;
+  for (const DeviceEntry* entry : registry_.DevicesOf(product_key)) {
+    if (Covers(permissions, entry->config.product_key, entry->config.key)) {
+      visible.push_back(entry);
+    }
+  }
+  return visible;
 }
 
 grpc::ServerUnaryReactor* DeviceServiceImpl::GetProduct(grpc::CallbackServerContext* context,
                                                         const devicepb::GetProductRequest* request,
                                                         devicepb::Product* response) {
-  auto* reactor = context->DefaultReactor();
-  const ThingModel* model = registry_.FindProduct(request->product_key());
-  if (model == nullptr) {
-    reactor->Finish(ToGrpcStatus(
-        ErrorStatus(ErrorCode::PRODUCT_NOT_FOUND,
-                    absl::StrCat("product '", request->product_key(), "' does not exist")),
-        *context));
-    return reactor;
-  }
-  *response = model->product();
-  response->set_device_count(
-      static_cast<uint32_t>(registry_.DevicesOf(model->product_key()).size()));
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return Unary(context, [this, request, response](const authpb::Permissions& permissions) {
+    if (absl::Status s = CheckProduct(permissions, request->product_key()); !s.ok()) return s;
+    *response = registry_.FindProduct(request->product_key())->product();
+    response->set_device_count(
+        static_cast<uint32_t>(VisibleDevices(permissions, request->product_key()).size()));
+    return absl::OkStatus();
+  });
 }
 
 namespace {
@@ -235,58 +313,53 @@ void FillDevice(const DeviceEntry& entry, bool with_values, devicepb::Device& de
 grpc::ServerUnaryReactor* DeviceServiceImpl::ListDevices(
     grpc::CallbackServerContext* context, const devicepb::ListDevicesRequest* request,
     devicepb::ListDevicesResponse* response) {
-  auto* reactor = context->DefaultReactor();
-  auto fail = [&](const absl::Status& status) {
-    reactor->Finish(ToGrpcStatus(status, *context));
-    return reactor;
-  };
-  if (!request->product_key().empty() && registry_.FindProduct(request->product_key()) == nullptr) {
-    return fail(ErrorStatus(ErrorCode::PRODUCT_NOT_FOUND,
-                            absl::StrCat("product '", request->product_key(), "' does not exist")));
-  }
-  if (request->page_size() > 1000) {
-    return fail(ErrorStatus(ErrorCode::PARAMETER_ERROR, "page_size must be 0..1000"));
-  }
-  const size_t page_size = request->page_size() == 0 ? 100 : request->page_size();
-  size_t offset = 0;
-  if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
-    return fail(ErrorStatus(ErrorCode::PARAMETER_ERROR, "page_token is not one this service gave"));
-  }
-  const std::vector<DeviceEntry*>& devices = registry_.DevicesOf(request->product_key());
-  for (size_t i = offset; i < devices.size() && i < offset + page_size; ++i) {
-    FillDevice(*devices[i], false, *response->add_devices());
-  }
-  if (offset + page_size < devices.size()) {
-    response->set_next_page_token(absl::StrCat(offset + page_size));
-  }
-  response->set_total_size(static_cast<uint32_t>(devices.size()));
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return Unary(context, [this, request, response](const authpb::Permissions& permissions) {
+    if (!request->product_key().empty()) {
+      if (absl::Status s = CheckProduct(permissions, request->product_key()); !s.ok()) return s;
+    }
+    if (request->page_size() > 1000) {
+      return ErrorStatus(ErrorCode::PARAMETER_ERROR, "page_size must be 0..1000");
+    }
+    const size_t page_size = request->page_size() == 0 ? 100 : request->page_size();
+    size_t offset = 0;
+    if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
+      return ErrorStatus(ErrorCode::PARAMETER_ERROR, "page_token is not one this service gave");
+    }
+    // Pages count only the devices this client may see.
+    const std::vector<const DeviceEntry*> devices =
+        VisibleDevices(permissions, request->product_key());
+    for (size_t i = offset; i < devices.size() && i < offset + page_size; ++i) {
+      FillDevice(*devices[i], false, *response->add_devices());
+    }
+    if (offset + page_size < devices.size()) {
+      response->set_next_page_token(absl::StrCat(offset + page_size));
+    }
+    response->set_total_size(static_cast<uint32_t>(devices.size()));
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* DeviceServiceImpl::GetDevice(grpc::CallbackServerContext* context,
                                                        const devicepb::GetDeviceRequest* request,
                                                        devicepb::Device* response) {
-  auto* reactor = context->DefaultReactor();
-  if (registry_.FindProduct(request->product_key()) == nullptr) {
-    reactor->Finish(ToGrpcStatus(
-        ErrorStatus(ErrorCode::PRODUCT_NOT_FOUND,
-                    absl::StrCat("product '", request->product_key(), "' does not exist")),
-        *context));
-    return reactor;
-  }
-  const DeviceEntry* entry = registry_.FindDevice(request->product_key(), request->device_key());
-  if (entry == nullptr) {
-    reactor->Finish(ToGrpcStatus(
-        ErrorStatus(ErrorCode::DEVICE_NOT_FOUND,
-                    absl::StrCat("device '", request->device_key(), "' does not exist in product '",
-                                 request->product_key(), "'")),
-        *context));
-    return reactor;
-  }
-  FillDevice(*entry, true, *response);
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return Unary(context, [this, request, response](const authpb::Permissions& permissions) {
+    if (absl::Status s = CheckProduct(permissions, request->product_key()); !s.ok()) return s;
+    if (!Covers(permissions, request->product_key(), request->device_key())) {
+      authorizer_.CountDenied();
+      return ErrorStatus(
+          ErrorCode::PERMISSION_DENIED,
+          absl::StrCat("this client may not see device ", Quoted(request->device_key())));
+    }
+    const DeviceEntry* entry = registry_.FindDevice(request->product_key(), request->device_key());
+    if (entry == nullptr) {
+      return ErrorStatus(
+          ErrorCode::DEVICE_NOT_FOUND,
+          absl::StrCat("device ", Quoted(request->device_key()), " does not exist in product ",
+                       Quoted(request->product_key())));
+    }
+    FillDevice(*entry, true, *response);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace nb::device

@@ -7,6 +7,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "common/mutex.h"
+#include "device-service/src/authorizer.h"
 #include "device-service/src/command_dispatcher.h"
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/device_registry.h"
@@ -22,12 +23,18 @@ struct ServiceOptions {
 
 class SubscribeStream;
 
-// The gRPC face of device-service (callback API). Reactions only hand work to the
-// dispatcher and event bus and start the next write; they never block.
+// OK, or PERMISSION_DENIED when the client may not watch live events at all. Which events
+// reach it is decided per event (Subscription::SetPermissions).
+absl::Status CheckSubscribeAllowed(const northbound::auth::v1::Permissions& permissions);
+
+// The gRPC face of device-service (callback API). Every call is first vouched for by the
+// Authorizer; the client's permissions then decide what it may command and what listings
+// and event streams show it. Reactions only hand work to the authorizer, dispatcher and
+// event bus and start the next write; they never block.
 class DeviceServiceImpl final : public northbound::device::v1::DeviceService::CallbackService {
  public:
   DeviceServiceImpl(DeviceRegistry& registry, CommandDispatcher& dispatcher, EventBus& bus,
-                    DeviceMetrics& metrics, ServiceOptions options = {});
+                    DeviceMetrics& metrics, Authorizer& authorizer, ServiceOptions options = {});
   ~DeviceServiceImpl() override;
 
   grpc::ServerWriteReactor<devicepb::SendReply>* Send(
@@ -51,18 +58,32 @@ class DeviceServiceImpl final : public northbound::device::v1::DeviceService::Ca
   // its deadline. Called from the main thread before the server shuts down.
   void EndSubscriptions();
 
-  // The live Subscribe streams, so EndSubscriptions can reach them. Any thread.
-  void Register(const std::shared_ptr<SubscribeStream>& stream);
+  // The live Subscribe streams, so EndSubscriptions can reach them. Any thread. Register
+  // refuses once EndSubscriptions ran.
+  bool Register(const std::shared_ptr<SubscribeStream>& stream);
   void Unregister(const SubscribeStream* stream);
 
  private:
+  // Authorizes the call, then finishes it with what `fill(permissions)` returns.
+  template <typename Fill>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, Fill fill);
+  // PERMISSION_DENIED if the client may not see the product, else PRODUCT_NOT_FOUND if
+  // there is no such product.
+  absl::Status CheckProduct(const northbound::auth::v1::Permissions& permissions,
+                            const std::string& product_key) const;
+  // The devices of `product_key` (every product when empty) the client may see.
+  std::vector<const DeviceEntry*> VisibleDevices(
+      const northbound::auth::v1::Permissions& permissions, const std::string& product_key) const;
+
   DeviceRegistry& registry_;
   CommandDispatcher& dispatcher_;
   EventBus& bus_;
   DeviceMetrics& metrics_;
+  Authorizer& authorizer_;
   const ServiceOptions options_;
   Mutex mu_;
   std::vector<std::shared_ptr<SubscribeStream>> streams_ ABSL_GUARDED_BY(mu_);
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace nb::device

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_split.h"
+#include "common/permissions.h"
 
 namespace nb::device {
 
@@ -17,6 +18,10 @@ int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_vi
   bool was_empty;
   {
     MutexLock lock(mu_);
+    if (permissions_ != nullptr && !Allows(*permissions_, northbound::auth::v1::SUBSCRIBE_EVENTS,
+                                           event->product_key(), event->device_key())) {
+      return 0;
+    }
     was_empty = queue_.empty();
     if (queue_.size() >= capacity_) {
       queue_.pop_front();
@@ -27,6 +32,12 @@ int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_vi
   }
   if (was_empty && wake_) wake_();
   return dropped;
+}
+
+void Subscription::SetPermissions(
+    std::shared_ptr<const northbound::auth::v1::Permissions> permissions) {
+  MutexLock lock(mu_);
+  permissions_ = std::move(permissions);
 }
 
 bool Subscription::Take(devicepb::DeviceEvent& out) {

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "common/mutex.h"
 #include "common/topic.h"
+#include "northbound/auth/v1/auth.pb.h"
 #include "northbound/device/v1/device_service.pb.h"
 
 namespace nb::device {
@@ -32,8 +33,12 @@ class Subscription {
 
   const TopicPattern& pattern() const { return pattern_; }
 
-  // Queues the event if the pattern matches. Returns how many events were dropped for it
-  // (0 or 1) so the bus can count them.
+  // From now on only events of devices these permissions let the subscriber watch
+  // (SUBSCRIBE_EVENTS) are queued; null, the initial value, admits every event.
+  void SetPermissions(std::shared_ptr<const northbound::auth::v1::Permissions> permissions);
+
+  // Queues the event if the pattern matches and the permissions admit it. Returns how many events
+  // were dropped for it (0 or 1) so the bus can count them.
   int Offer(const EventPtr& event, const std::vector<absl::string_view>& segments);
 
   // The next event, with dropped_before filled in; false when the queue is empty.
@@ -46,6 +51,7 @@ class Subscription {
   const size_t capacity_;
   const std::function<void()> wake_;
   mutable Mutex mu_;
+  std::shared_ptr<const northbound::auth::v1::Permissions> permissions_ ABSL_GUARDED_BY(mu_);
   std::deque<EventPtr> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
 };

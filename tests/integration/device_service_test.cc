@@ -9,6 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "northbound/device/v1/device_service.grpc.pb.h"
+#include "tests/integration/device_fixture.h"
 #include "tests/support/http_get.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
@@ -18,98 +19,6 @@ namespace {
 
 namespace devicepb = northbound::device::v1;
 using northbound::common::v1::ErrorCode;
-
-std::string TestFleet(int bulk_devices, int report_interval_ms) {
-  std::string yaml = R"(
-products:
-  - key: demo
-    properties:
-      - {id: temperature, type: float, min: -40, max: 125, access: rw}
-      - {id: humidity, type: float, min: 0, max: 100, access: r}
-    functions:
-      - id: slow
-      - id: echo
-        inputs: [{id: text, type: string, required: true}]
-        outputs: [{id: text, type: string}]
-    events:
-      - id: overheat
-        fields: [{id: temperature, type: float}]
-  - key: bulk
-    properties:
-      - {id: level, type: int, min: 0, max: 100, access: rw}
-    functions:
-      - id: slow
-devices:
-)";
-  absl::StrAppend(&yaml,
-                  "  - {key: d1, product: demo, settings: {latency_ms: 5, report_interval_ms: ",
-                  report_interval_ms, ", event_interval_ms: ", report_interval_ms,
-                  ", initial: {temperature: 20.5}, functions: {slow: {latency_ms: 5000}}}}\n");
-  absl::StrAppend(&yaml,
-                  "  - {key: d2, product: demo, settings: {latency_ms: 10, report_interval_ms: ",
-                  report_interval_ms, ", initial: {temperature: 21.0}}}\n");
-  absl::StrAppend(&yaml, "  - {key: d3, product: demo, settings: {online: false}}\n");
-  for (int i = 0; i < bulk_devices; ++i) {
-    absl::StrAppend(
-        &yaml, "  - {key: b", i,
-        ", product: bulk, settings: {latency_ms: 5, functions: {slow: {latency_ms: 3000}}}}\n");
-  }
-  return yaml;
-}
-
-// One device-service process and a stub for it.
-class DeviceServiceFixture {
- public:
-  explicit DeviceServiceFixture(const std::string& fleet, std::vector<std::string> extra = {},
-                                grpc::ChannelArguments channel_args = {}) {
-    std::ofstream(dir_.File("fleet.yaml")) << fleet;
-    std::vector<std::string> args = {"--grpc_port=0", "--metrics_port=0",
-                                     "--fleet=" + dir_.File("fleet.yaml")};
-    args.insert(args.end(), extra.begin(), extra.end());
-    service_ = std::make_unique<ServiceProcess>(
-        ServiceProcess::Start(NB_DEVICE_SERVICE_BIN, dir_.path(), "device_service", args));
-    channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", service_->port("grpc_port")),
-                                         grpc::InsecureChannelCredentials(), channel_args);
-    stub_ = devicepb::DeviceService::NewStub(channel_);
-  }
-
-  ServiceProcess& service() { return *service_; }
-  devicepb::DeviceService::Stub& stub() { return *stub_; }
-
- private:
-  TempDir dir_;
-  std::unique_ptr<ServiceProcess> service_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<devicepb::DeviceService::Stub> stub_;
-};
-
-struct SendResult {
-  std::vector<devicepb::SendReply> replies;
-  grpc::Status status;
-  ErrorCode code = ErrorCode::ERROR_CODE_UNSPECIFIED;
-};
-
-SendResult Send(devicepb::DeviceService::Stub& stub, const devicepb::SendRequest& request) {
-  SendResult result;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  auto reader = stub.Send(&context, request);
-  devicepb::SendReply reply;
-  while (reader->Read(&reply)) result.replies.push_back(reply);
-  result.status = reader->Finish();
-  result.code = ErrorCodeOf(ToAbslStatus(result.status, context));
-  return result;
-}
-
-devicepb::SendRequest Read(const std::string& product, std::vector<std::string> devices,
-                           std::vector<std::string> properties = {}) {
-  devicepb::SendRequest request;
-  request.set_product_key(product);
-  request.set_message_type(devicepb::READ_PROPERTY);
-  for (const auto& d : devices) request.add_device_keys(d);
-  for (const auto& p : properties) request.add_properties(p);
-  return request;
-}
 
 class DeviceServiceTest : public ::testing::Test {
  protected:

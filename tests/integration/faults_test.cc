@@ -95,6 +95,16 @@ TEST(FaultsTest, AuthServiceKilledThenBack) {
   const std::string token = stack.FullToken();
   auto existing = Connect(stack, token);
   ASSERT_TRUE(Pong(*existing));
+  // device-service vouches for a token it has seen during an outage (its
+  // --auth_outage_grace_ms), never for one it has not: the session has commanded before.
+  auto read = [&](const std::string& id) {
+    existing->SendText(absl::StrCat(
+        R"({"id":")", id,
+        R"(","type":"sub","topic":"/device-message-sender/sagoo-product/device1","parameter":{"properties":["temperature"]}})"));
+    const std::vector<json::object> frames = UntilComplete(*existing, id);
+    return frames.empty() ? std::string() : FrameString(frames.front(), "type");
+  };
+  ASSERT_EQ(read("before"), "result");
 
   stack.auth().process().Signal(SIGKILL);
   stack.auth().process().Wait(seconds(5));
@@ -110,11 +120,7 @@ TEST(FaultsTest, AuthServiceKilledThenBack) {
   }
   EXPECT_TRUE(refused);
   // The existing session keeps working.
-  existing->SendText(
-      R"({"id":"r","type":"sub","topic":"/device-message-sender/sagoo-product/device1","parameter":{"properties":["temperature"]}})");
-  auto result = existing->ReceiveJson();
-  ASSERT_TRUE(result);
-  EXPECT_EQ(FrameString(*result, "type"), "result");
+  EXPECT_EQ(read("during"), "result");
 
   stack.StartAuth();
   ASSERT_TRUE(stack.auth().started()) << stack.logs();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "northbound/auth/v1/auth.grpc.pb.h"
+#include "tests/support/auth_admin.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
 
@@ -28,6 +29,8 @@ class Stack {
   bool started() const;
   std::string logs() const;
   int ws_port() const { return frontend_->port("http_port"); }
+  int auth_port() const { return auth_port_; }
+  AuthAdmin& admin() { return *admin_; }
   ServiceProcess& device() { return *device_; }
   ServiceProcess& auth() { return *auth_; }
   ServiceProcess& frontend() { return *frontend_; }
@@ -50,10 +53,8 @@ class Stack {
   std::unique_ptr<ServiceProcess> device_;
   std::unique_ptr<ServiceProcess> auth_;
   std::unique_ptr<ServiceProcess> frontend_;
-  std::unique_ptr<northbound::auth::v1::ClientAdmin::Stub> admin_;
+  std::unique_ptr<AuthAdmin> admin_;
 };
-
-northbound::auth::v1::Permissions AllPermissions();
 
 }  // namespace nb::testing
 

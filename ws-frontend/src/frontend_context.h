@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ws-frontend/src/auth_client.h"
+#include "common/auth_client.h"
 #include "ws-frontend/src/device_client.h"
 #include "ws-frontend/src/frontend_metrics.h"
 #include "ws-frontend/src/frontend_state.h"

@@ -57,7 +57,8 @@ FrontendRuntime::FrontendRuntime(const FrontendRuntimeOptions& options,
       metrics_(metrics_registry),
       devices_(options.device_service, options.device_channels),
       auth_(grpc::CreateChannel(options.auth_service, grpc::InsecureChannelCredentials()), io_,
-            metrics_, options.auth_cache, options.auth_timeout) {
+            options.auth_cache, options.auth_timeout,
+            [this](bool hit) { metrics_.CountAuthCache(hit); }) {
   context_.limits = options.limits;
   context_.allowed_origins = options.allowed_origins;
   context_.metrics = &metrics_;

@@ -241,8 +241,9 @@ void WebsocketSession::StartCommand(const SubFrame& sub, CommandPlan plan) {
   subscription.call = StreamingCall<device::SendRequest, device::SendReply>::Start(
       strand_, std::weak_ptr<StreamSink<device::SendReply>>(shared_from_this()), call_id,
       std::move(plan.request), context_.devices->live_calls(),
-      [&stub](grpc::ClientContext* context, const device::SendRequest* request,
-              grpc::ClientReadReactor<device::SendReply>* reactor) {
+      [&stub, this](grpc::ClientContext* context, const device::SendRequest* request,
+                    grpc::ClientReadReactor<device::SendReply>* reactor) {
+        Authenticate(*context);
         stub.async()->Send(context, request, reactor);
       });
 }
@@ -262,10 +263,16 @@ void WebsocketSession::StartEvents(const SubFrame& sub, const EventPlan& plan) {
   subscription.call = StreamingCall<device::SubscribeRequest, device::DeviceEvent>::Start(
       strand_, std::weak_ptr<StreamSink<device::DeviceEvent>>(shared_from_this()), call_id,
       std::move(request), context_.devices->live_calls(),
-      [&stub](grpc::ClientContext* context, const device::SubscribeRequest* request,
-              grpc::ClientReadReactor<device::DeviceEvent>* reactor) {
+      [&stub, this](grpc::ClientContext* context, const device::SubscribeRequest* request,
+                    grpc::ClientReadReactor<device::DeviceEvent>* reactor) {
+        Authenticate(*context);
         stub.async()->Subscribe(context, request, reactor);
       });
+}
+
+void WebsocketSession::Authenticate(grpc::ClientContext& context) const {
+  // device-service checks the client's token itself (docs/auth.md, "Direct callers").
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
 }
 
 void WebsocketSession::HandleUnsub(const UnsubFrame& unsub) {

@@ -73,6 +73,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
               ErrorCode code, absl::string_view message, bool complete);
   void StartCommand(const SubFrame& sub, CommandPlan plan);
   void StartEvents(const SubFrame& sub, const EventPlan& plan);
+  // Puts the client's token on a device-service call.
+  void Authenticate(grpc::ClientContext& context) const;
   Subscription* FindCall(uint64_t call_id);
   void EndSubscription(uint64_t call_id);
   void AfterMessage(uint64_t call_id);

@@ -52,5 +52,15 @@ TEST(PermissionsTest, NoOperationsMeansNothing) {
   EXPECT_FALSE(Allows(permissions, authpb::READ_PROPERTY, "p", "d"));
 }
 
+TEST(PermissionsTest, CoversIsWhatListingsShow) {
+  EXPECT_TRUE(Covers(Dashboard(), "any", "thing"));
+  EXPECT_TRUE(Covers(Scoped(), "meter", "m7"));
+  EXPECT_TRUE(Covers(Scoped(), "sensor", "d2"));
+  EXPECT_TRUE(Covers(Scoped(), "sensor", ""));
+  EXPECT_FALSE(Covers(Scoped(), "sensor", "d3"));
+  EXPECT_FALSE(Covers(Scoped(), "other", ""));
+  EXPECT_FALSE(Covers(authpb::Permissions(), "meter", ""));
+}
+
 }  // namespace
 }  // namespace nb

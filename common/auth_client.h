@@ -1,11 +1,12 @@
-#ifndef NORTHBOUND_WS_FRONTEND_AUTH_CLIENT_H_
-#define NORTHBOUND_WS_FRONTEND_AUTH_CLIENT_H_
+#ifndef NORTHBOUND_COMMON_AUTH_CLIENT_H_
+#define NORTHBOUND_COMMON_AUTH_CLIENT_H_
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -15,20 +16,28 @@
 #include "boost/asio/steady_timer.hpp"
 #include "common/mutex.h"
 #include "northbound/auth/v1/auth.grpc.pb.h"
-#include "ws-frontend/src/frontend_metrics.h"
 
-namespace nb::frontend {
+namespace nb {
 
 using ValidateCallback =
     std::function<void(absl::StatusOr<northbound::auth::v1::ValidateTokenResponse>)>;
 
 // Talks to auth-service: token validation with a short-lived cache, and the revocation
-// watch. Thread-safe; callbacks run on gRPC threads and must only post.
+// watch. Used by ws-frontend for sessions and by device-service for direct callers.
+// Thread-safe; callbacks run on gRPC threads (or inline on a cache hit) and must not block.
 class AuthClient {
  public:
+  // `on_cache_lookup(hit)` counts cache hits and misses for metrics; may be empty. `io`
+  // runs the watch's reconnect timer.
   AuthClient(std::shared_ptr<grpc::Channel> channel, boost::asio::io_context& io,
-             FrontendMetrics& metrics, std::chrono::milliseconds cache_ttl,
-             std::chrono::milliseconds timeout);
+             std::chrono::milliseconds cache_ttl, std::chrono::milliseconds timeout,
+             std::function<void(bool hit)> on_cache_lookup = {});
+
+  // While auth-service cannot be reached, a token it called VALID within the last `grace`
+  // (and not expired since, nor revoked, disabled, rotated or changed by a watch event)
+  // keeps its last answer instead of UNAVAILABLE. Tokens never seen are still refused.
+  // Zero, the default, turns this off. Call before use.
+  void SetOutageGrace(std::chrono::milliseconds grace) { outage_grace_ = grace; }
   ~AuthClient();
 
   // `done` gets the answer, or UNAVAILABLE when auth-service cannot be asked: never a
@@ -48,8 +57,14 @@ class AuthClient {
   class Watch;
   struct CacheEntry {
     northbound::auth::v1::ValidateTokenResponse response;
+    // Reused without asking until then.
     std::chrono::steady_clock::time_point expires;
+    // When auth-service gave this answer.
+    std::chrono::steady_clock::time_point checked;
   };
+
+  // The last VALID answer for `token` if it may stand in for an unreachable auth-service.
+  std::optional<northbound::auth::v1::ValidateTokenResponse> OutageAnswer(const std::string& token);
 
   void Forget(const std::string& client_id);
   void ScheduleWatch(std::chrono::milliseconds delay);
@@ -59,9 +74,10 @@ class AuthClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<northbound::auth::v1::AuthService::Stub> stub_;
   boost::asio::io_context& io_;
-  FrontendMetrics& metrics_;
   const std::chrono::milliseconds cache_ttl_;
   const std::chrono::milliseconds timeout_;
+  const std::function<void(bool)> on_cache_lookup_;
+  std::chrono::milliseconds outage_grace_{0};
 
   mutable Mutex mu_;
   absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
@@ -75,6 +91,6 @@ class AuthClient {
   std::unique_ptr<boost::asio::steady_timer> retry_timer_;
 };
 
-}  // namespace nb::frontend
+}  // namespace nb
 
-#endif  // NORTHBOUND_WS_FRONTEND_AUTH_CLIENT_H_
+#endif  // NORTHBOUND_COMMON_AUTH_CLIENT_H_

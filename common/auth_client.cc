@@ -1,11 +1,12 @@
-#include "ws-frontend/src/auth_client.h"
+#include "common/auth_client.h"
 
 #include <optional>
 
 #include "boost/asio/post.hpp"
 #include "common/log.h"
+#include "grpcpp/channel.h"
 
-namespace nb::frontend {
+namespace nb {
 
 namespace authpb = northbound::auth::v1;
 
@@ -50,14 +51,14 @@ class AuthClient::Watch final : public grpc::ClientReadReactor<authpb::Revocatio
 };
 
 AuthClient::AuthClient(std::shared_ptr<grpc::Channel> channel, boost::asio::io_context& io,
-                       FrontendMetrics& metrics, std::chrono::milliseconds cache_ttl,
-                       std::chrono::milliseconds timeout)
+                       std::chrono::milliseconds cache_ttl, std::chrono::milliseconds timeout,
+                       std::function<void(bool hit)> on_cache_lookup)
     : channel_(std::move(channel)),
       stub_(authpb::AuthService::NewStub(channel_)),
       io_(io),
-      metrics_(metrics),
       cache_ttl_(cache_ttl),
       timeout_(timeout),
+      on_cache_lookup_(std::move(on_cache_lookup)),
       retry_timer_(std::make_unique<boost::asio::steady_timer>(io)) {}
 
 AuthClient::~AuthClient() { Stop(); }
@@ -77,12 +78,12 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
       if (it != cache_.end() && it->second.expires > now) cached = it->second.response;
     }
     if (cached) {
-      metrics_.CountAuthCache(true);
+      if (on_cache_lookup_) on_cache_lookup_(true);
       done(*std::move(cached));
       return;
     }
   }
-  metrics_.CountAuthCache(false);
+  if (on_cache_lookup_) on_cache_lookup_(false);
   // Counted until the last member is gone, so Stop returns only after the ClientContext.
   struct InFlight {
     explicit InFlight(AuthClient& client) : client(client) {
@@ -106,21 +107,39 @@ void AuthClient::Validate(const std::string& token, bool fresh, ValidateCallback
   auto call = std::make_shared<Call>(*this);
   call->request.set_token(token);
   call->context.set_deadline(std::chrono::system_clock::now() + timeout_);
-  stub_->async()->ValidateToken(&call->context, &call->request, &call->response,
-                                [this, call, done = std::move(done)](grpc::Status status) {
-                                  if (status.ok()) {
-                                    MutexLock lock(mu_);
-                                    if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-                                    cache_[call->request.token()] = {
-                                        call->response,
-                                        std::chrono::steady_clock::now() + cache_ttl_};
-                                  }
-                                  if (status.ok()) {
-                                    done(call->response);
-                                  } else {
-                                    done(absl::UnavailableError("auth-service is not available"));
-                                  }
-                                });
+  stub_->async()->ValidateToken(
+      &call->context, &call->request, &call->response,
+      [this, call, done = std::move(done)](grpc::Status status) {
+        if (status.ok()) {
+          MutexLock lock(mu_);
+          if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+          const auto now = std::chrono::steady_clock::now();
+          cache_[call->request.token()] = {call->response, now + cache_ttl_, now};
+        }
+        if (status.ok()) {
+          done(call->response);
+        } else if (auto last = OutageAnswer(call->request.token())) {
+          done(*std::move(last));
+        } else {
+          done(absl::UnavailableError("auth-service is not available"));
+        }
+      });
+}
+
+std::optional<authpb::ValidateTokenResponse> AuthClient::OutageAnswer(const std::string& token) {
+  if (outage_grace_.count() <= 0) return std::nullopt;
+  MutexLock lock(mu_);
+  auto it = cache_.find(token);
+  if (it == cache_.end() || it->second.response.status() != authpb::VALID) return std::nullopt;
+  if (std::chrono::steady_clock::now() - it->second.checked > outage_grace_) return std::nullopt;
+  const auto& principal = it->second.response.principal();
+  if (principal.has_expires_at() &&
+      principal.expires_at().seconds() <= std::chrono::duration_cast<std::chrono::seconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count()) {
+    return std::nullopt;
+  }
+  return it->second.response;
 }
 
 void AuthClient::Forget(const std::string& client_id) {
@@ -149,8 +168,9 @@ void AuthClient::OnWatchEnded() {
     watch_ = nullptr;
     watch_done_.notify_all();
     if (stopping_) return;
-    // While the watch is down revocations may be missed: cached answers are not trusted.
-    cache_.clear();
+    // While the watch is down revocations may be missed: cached answers are not reused
+    // without asking again (they are kept only as the outage answers).
+    for (auto& [token, entry] : cache_) entry.expires = {};
   }
   ScheduleWatch(std::chrono::seconds(1));
 }
@@ -179,4 +199,4 @@ void AuthClient::Stop() {
   }
 }
 
-}  // namespace nb::frontend
+}  // namespace nb
