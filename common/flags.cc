@@ -10,11 +10,24 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/tls.h"
 
 ABSL_FLAG(std::string, log_level, "info", "Lowest level logged: debug, info, warn or error.");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, write the ports actually bound as JSON to this file once serving.");
 ABSL_FLAG(std::string, listen_host, "0.0.0.0", "Address every listener of the service binds.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate (chain) to serve TLS with: gRPC for device-service and auth-service, "
+          "wss:// for ws-frontend. Empty: plaintext.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA: require client certificates that chain to it (mTLS).");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM CA the certificates of the services this one calls must chain to; set, calls "
+          "use TLS.");
+ABSL_FLAG(std::string, tls_client_cert_file, "",
+          "PEM client certificate presented to the services this one calls (their mTLS).");
+ABSL_FLAG(std::string, tls_client_key_file, "", "PEM private key of --tls_client_cert_file.");
 
 namespace nb {
 
@@ -66,7 +79,11 @@ absl::Status LoadCommonOptions(CommonOptions& options) {
   if (options.listen_host.empty()) {
     return absl::InvalidArgumentError("--listen_host must not be empty");
   }
-  return absl::OkStatus();
+  options.tls_server = {absl::GetFlag(FLAGS_tls_cert_file), absl::GetFlag(FLAGS_tls_key_file),
+                        absl::GetFlag(FLAGS_tls_client_ca_file)};
+  options.tls_client = {absl::GetFlag(FLAGS_tls_ca_file), absl::GetFlag(FLAGS_tls_client_cert_file),
+                        absl::GetFlag(FLAGS_tls_client_key_file)};
+  return CheckTlsFiles(options.tls_server, options.tls_client);
 }
 
 }  // namespace nb

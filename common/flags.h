@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/tls.h"
 
 namespace nb {
 
@@ -30,6 +31,10 @@ struct CommonOptions {
   // file once it serves, so tests and scripts can use port 0 and learn the real ports.
   std::string ports_file;
   std::string listen_host;
+  // --tls_cert_file, --tls_key_file, --tls_client_ca_file: what the service serves with.
+  TlsServerFiles tls_server;
+  // --tls_ca_file, --tls_client_cert_file, --tls_client_key_file: how it calls others.
+  TlsClientFiles tls_client;
 };
 
 // Reads and validates the shared flags; also applies the log level.

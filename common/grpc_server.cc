@@ -19,7 +19,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::ServerBuilder builder;
   int selected_port = 0;
   const std::string address = absl::StrCat(options.host, ":", options.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddListeningPort(
+      address, options.credentials ? options.credentials : grpc::InsecureServerCredentials(),
+      &selected_port);
   for (grpc::Service* service : services) builder.RegisterService(service);
 
   // gRPC shares ports (SO_REUSEPORT) by default; a second server on a taken port must fail.

@@ -19,6 +19,8 @@ struct GrpcServerOptions {
   int max_concurrent_streams = 10000;
   // Largest request message accepted.
   int max_receive_message_bytes = 4 * 1024 * 1024;
+  // TLS (and mTLS) when set; plaintext when null.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 // A gRPC server with what every Northbound service offers: the standard health service

@@ -35,6 +35,12 @@ absl::Status ServiceRuntime::StartMetrics(int port) {
 absl::Status ServiceRuntime::StartGrpc(GrpcServerOptions options,
                                        const std::vector<grpc::Service*>& services) {
   options.host = options_.listen_host;
+  if (!options.credentials) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+        GrpcServerCredentials(options_.tls_server);
+    if (!credentials.ok()) return credentials.status();
+    options.credentials = *std::move(credentials);
+  }
   absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(options, services);
   if (!server.ok()) return server.status();
   grpc_server_ = *std::move(server);

@@ -2,6 +2,7 @@
 #include "absl/flags/flag.h"
 #include "common/log.h"
 #include "common/service_runtime.h"
+#include "common/tls.h"
 #include "device-service/src/device_runtime.h"
 
 ABSL_FLAG(int, grpc_port, 50051, "gRPC port (0 picks a free one).");
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
         "--default_timeout_ms 100..60000"));
   }
   options.auth.service = absl::GetFlag(FLAGS_auth_service);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> auth_credentials =
+      nb::GrpcChannelCredentials(runtime->options().tls_client);
+  if (!auth_credentials.ok()) return runtime->Fail(auth_credentials.status());
+  options.auth.credentials = *auth_credentials;
   options.auth.allow_unauthenticated = absl::GetFlag(FLAGS_insecure_allow_unauthenticated);
   options.auth.cache_ttl = std::chrono::milliseconds(absl::GetFlag(FLAGS_auth_cache_ms));
   options.auth.timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_auth_timeout_ms));

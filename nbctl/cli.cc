@@ -73,6 +73,17 @@ class Cli {
     app_.add_option("--admin-token-file", admin_.admin_token_file,
                     "File holding the admin credential (else NB_ADMIN_TOKEN)")
         ->check(CLI::ExistingFile);
+    auto* tls_ca = app_.add_option("--tls-ca", admin_.tls.ca_file,
+                                   "CA of auth-service's certificate: use TLS (client commands)")
+                       ->check(CLI::ExistingFile);
+    auto* tls_cert = app_.add_option("--tls-cert", admin_.tls.cert_file,
+                                     "Client certificate for auth-service's mTLS")
+                         ->check(CLI::ExistingFile)
+                         ->needs(tls_ca);
+    app_.add_option("--tls-key", admin_.tls.key_file, "Private key of --tls-cert")
+        ->check(CLI::ExistingFile)
+        ->needs(tls_cert);
+    tls_cert->needs(app_.get_option("--tls-key"));
     AddClient();
     AddWs();
   }

@@ -55,7 +55,13 @@ class Admin {
       Fail(err, credential.status().message());
       return std::nullopt;
     }
-    return Admin(connection.auth, *std::move(credential));
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> channel_credentials =
+        GrpcChannelCredentials(connection.tls);
+    if (!channel_credentials.ok()) {
+      Fail(err, channel_credentials.status().message());
+      return std::nullopt;
+    }
+    return Admin(connection.auth, *std::move(credential), *std::move(channel_credentials));
   }
 
   authpb::ClientAdmin::Stub& stub() { return *stub_; }
@@ -67,10 +73,10 @@ class Admin {
   }
 
  private:
-  Admin(const std::string& target, std::string credential)
+  Admin(const std::string& target, std::string credential,
+        std::shared_ptr<grpc::ChannelCredentials> channel_credentials)
       : credential_(std::move(credential)),
-        stub_(authpb::ClientAdmin::NewStub(
-            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))) {}
+        stub_(authpb::ClientAdmin::NewStub(grpc::CreateChannel(target, channel_credentials))) {}
 
   std::string credential_;
   std::unique_ptr<authpb::ClientAdmin::Stub> stub_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/tls.h"
 
 namespace nb::nbctl {
 
@@ -16,6 +17,8 @@ struct AdminConnection {
   std::string auth = "localhost:50052";
   // Empty: the credential comes from NB_ADMIN_TOKEN.
   std::string admin_token_file;
+  // TLS towards auth-service when tls.ca_file is set (--tls-ca, --tls-cert, --tls-key).
+  TlsClientFiles tls;
 };
 
 // --operations/--all-products/--products/--devices of create and update.

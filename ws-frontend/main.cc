@@ -32,6 +32,8 @@ ABSL_FLAG(int, socket_send_buffer_bytes, 256 * 1024,
 ABSL_FLAG(int, idle_timeout_seconds, 60, "Idle connections are pinged, then dropped after this.");
 ABSL_FLAG(int, auth_cache_ms, 5000, "How long a token validation is reused.");
 ABSL_FLAG(int, auth_timeout_ms, 2000, "Deadline of one token validation.");
+ABSL_FLAG(int, tls_reload_interval_ms, 10000,
+          "With --tls_cert_file: how often the certificate files are checked for a rotation.");
 ABSL_FLAG(int, drain_seconds, 30, "Grace period for closing sessions on SIGTERM.");
 
 int main(int argc, char** argv) {
@@ -54,6 +56,10 @@ int main(int argc, char** argv) {
       absl::StrSplit(absl::GetFlag(FLAGS_allowed_origins), ',', absl::SkipWhitespace());
   options.auth_cache = std::chrono::milliseconds(absl::GetFlag(FLAGS_auth_cache_ms));
   options.auth_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_auth_timeout_ms));
+  options.tls = runtime->options().tls_server;
+  options.backend_tls = runtime->options().tls_client;
+  options.tls_reload_interval =
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_tls_reload_interval_ms));
   nb::frontend::SessionLimits& limits = options.limits;
   limits.max_frame_bytes = absl::GetFlag(FLAGS_max_frame_bytes);
   limits.max_subscriptions = absl::GetFlag(FLAGS_max_subscriptions);

@@ -21,8 +21,8 @@ Stack::Stack(StackOptions options) : options_(std::move(options)) {
   flags.insert(flags.end(), options_.frontend_flags.begin(), options_.frontend_flags.end());
   frontend_ = std::make_unique<ServiceProcess>(
       ServiceProcess::Start(NB_WS_FRONTEND_BIN, dir_.path(), "ws_frontend", flags));
-  admin_ =
-      std::make_unique<AuthAdmin>(absl::StrCat("127.0.0.1:", auth_port_), kStackAdminCredential);
+  admin_ = std::make_unique<AuthAdmin>(absl::StrCat("127.0.0.1:", auth_port_),
+                                       kStackAdminCredential, options_.admin_credentials);
 }
 
 void Stack::StartDevice() {
@@ -35,10 +35,11 @@ void Stack::StartDevice() {
 }
 
 void Stack::StartAuth() {
+  std::vector<std::string> flags = {absl::StrCat("--grpc_port=", auth_port_), "--metrics_port=0",
+                                    "--database=" + dir_.File("auth.db")};
+  flags.insert(flags.end(), options_.auth_flags.begin(), options_.auth_flags.end());
   auth_ = std::make_unique<ServiceProcess>(
-      ServiceProcess::Start(NB_AUTH_SERVICE_BIN, dir_.path(), "auth_service",
-                            {absl::StrCat("--grpc_port=", auth_port_), "--metrics_port=0",
-                             "--database=" + dir_.File("auth.db")},
+      ServiceProcess::Start(NB_AUTH_SERVICE_BIN, dir_.path(), "auth_service", flags,
                             {{"NB_ADMIN_TOKEN", kStackAdminCredential}}));
 }
 

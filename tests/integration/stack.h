@@ -18,6 +18,9 @@ struct StackOptions {
   std::string fleet = NB_TEST_FLEET;
   std::vector<std::string> frontend_flags;
   std::vector<std::string> device_flags;
+  std::vector<std::string> auth_flags;
+  // How the test reaches auth-service's ClientAdmin (TLS when auth-service serves it).
+  std::shared_ptr<grpc::ChannelCredentials> admin_credentials;
 };
 
 // The three services on free ports, started by the test: device-service with a fleet,

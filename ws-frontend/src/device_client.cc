@@ -4,7 +4,8 @@
 
 namespace nb::frontend {
 
-DeviceClient::DeviceClient(const std::string& target, int channels) {
+DeviceClient::DeviceClient(const std::string& target, int channels,
+                           std::shared_ptr<grpc::ChannelCredentials> credentials) {
   for (int i = 0; i < std::max(channels, 1); ++i) {
     grpc::ChannelArguments arguments;
     // Without this, channels to the same target share one subchannel (one connection).
@@ -14,8 +15,7 @@ DeviceClient::DeviceClient(const std::string& target, int channels) {
     arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     // A restarted device-service is found again quickly.
     arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2'000);
-    channels_.push_back(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments));
+    channels_.push_back(grpc::CreateCustomChannel(target, credentials, arguments));
     stubs_.push_back(northbound::device::v1::DeviceService::NewStub(channels_.back()));
   }
 }

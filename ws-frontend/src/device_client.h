@@ -16,7 +16,8 @@ namespace nb::frontend {
 // behind one connection's concurrent-stream limit. Thread-safe.
 class DeviceClient {
  public:
-  DeviceClient(const std::string& target, int channels);
+  DeviceClient(const std::string& target, int channels,
+               std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   // The stub of the next channel, round robin.
   northbound::device::v1::DeviceService::Stub& NextStub();

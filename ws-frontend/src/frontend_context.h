@@ -14,6 +14,8 @@
 
 namespace nb::frontend {
 
+class ServerTls;
+
 // The limits of docs/protocol.md §9 and the other per-session settings.
 struct SessionLimits {
   size_t max_frame_bytes = 64 * 1024;
@@ -39,6 +41,8 @@ struct FrontendContext {
   FrontendMetrics* metrics = nullptr;
   AuthClient* auth = nullptr;
   DeviceClient* devices = nullptr;
+  // Set when the frontend serves wss://.
+  ServerTls* tls = nullptr;
   SessionRegistry registry;
 };
 

@@ -5,6 +5,24 @@
 namespace nb::frontend {
 
 FrontendMetrics::FrontendMetrics(prometheus::Registry& registry) {
+  tls_handshake_failures_ = &prometheus::BuildCounter()
+                                 .Name(MetricName("frontend", "tls_handshake_failures", "", true))
+                                 .Help("wss:// connections whose TLS handshake failed.")
+                                 .Register(registry)
+                                 .Add({});
+  auto& reloads = prometheus::BuildCounter()
+                      .Name(MetricName("frontend", "tls_reloads", "", true))
+                      .Help("Certificate reloads after the files changed, by result.")
+                      .Register(registry);
+  tls_reloads_ok_ = &reloads.Add({{"result", "ok"}});
+  tls_reloads_failed_ = &reloads.Add({{"result", "error"}});
+  tls_expiry_ = &prometheus::BuildGauge()
+                     .Name(MetricName("frontend", "tls_certificate_expiry", "seconds"))
+                     .Help(
+                         "When the served certificate expires, in seconds since the Unix "
+                         "epoch; 0 without TLS.")
+                     .Register(registry)
+                     .Add({});
   connections_ = &prometheus::BuildGauge()
                       .Name(MetricName("frontend", "connections"))
                       .Help("Open WebSocket connections.")

@@ -31,6 +31,11 @@ class FrontendMetrics {
   void CountAuthCache(bool hit);
   // rpc: send or subscribe; from start to the end of the stream.
   void ObserveDeviceRpc(const std::string& rpc, double seconds);
+  // wss:// only: handshakes that failed (wrong CA, no client certificate, timeout ...).
+  void CountTlsHandshakeFailure() { tls_handshake_failures_->Increment(); }
+  // result: ok or error.
+  void CountTlsReload(bool ok) { (ok ? tls_reloads_ok_ : tls_reloads_failed_)->Increment(); }
+  prometheus::Gauge& tls_certificate_expiry() { return *tls_expiry_; }
 
  private:
   prometheus::Gauge* connections_;
@@ -43,6 +48,10 @@ class FrontendMetrics {
   prometheus::Counter* cache_hits_;
   prometheus::Counter* cache_misses_;
   std::map<std::string, prometheus::Histogram*> device_rpc_;
+  prometheus::Counter* tls_handshake_failures_;
+  prometheus::Counter* tls_reloads_ok_;
+  prometheus::Counter* tls_reloads_failed_;
+  prometheus::Gauge* tls_expiry_;
 };
 
 }  // namespace nb::frontend

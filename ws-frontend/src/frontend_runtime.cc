@@ -33,7 +33,8 @@ absl::Status CheckOptions(const FrontendRuntimeOptions& options) {
            {"outbound_limit_bytes", static_cast<double>(limits.outbound_limit_bytes)},
            {"slow_consumer_seconds", static_cast<double>(limits.slow_consumer_after.count())},
            {"idle_timeout_seconds", static_cast<double>(limits.idle_timeout.count())},
-           {"auth_timeout_ms", static_cast<double>(options.auth_timeout.count())}}) {
+           {"auth_timeout_ms", static_cast<double>(options.auth_timeout.count())},
+           {"tls_reload_interval_ms", static_cast<double>(options.tls_reload_interval.count())}}) {
     if (absl::Status s = CheckPositive(name, value); !s.ok()) return s;
   }
   if (limits.socket_send_buffer_bytes < 0) {
@@ -47,18 +48,33 @@ absl::Status CheckOptions(const FrontendRuntimeOptions& options) {
 absl::StatusOr<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(
     const FrontendRuntimeOptions& options, prometheus::Registry& metrics_registry) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
-  return std::unique_ptr<FrontendRuntime>(new FrontendRuntime(options, metrics_registry));
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      GrpcChannelCredentials(options.backend_tls);
+  if (!credentials.ok()) return credentials.status();
+  std::unique_ptr<ServerTls> tls;
+  if (options.tls.enabled()) {
+    absl::StatusOr<std::unique_ptr<ServerTls>> loaded = ServerTls::Load(options.tls);
+    if (!loaded.ok()) return loaded.status();
+    tls = *std::move(loaded);
+  }
+  return std::unique_ptr<FrontendRuntime>(
+      new FrontendRuntime(options, metrics_registry, *std::move(credentials), std::move(tls)));
 }
 
 FrontendRuntime::FrontendRuntime(const FrontendRuntimeOptions& options,
-                                 prometheus::Registry& metrics_registry)
+                                 prometheus::Registry& metrics_registry,
+                                 std::shared_ptr<grpc::ChannelCredentials> backend_credentials,
+                                 std::unique_ptr<ServerTls> tls)
     : options_(options),
       io_(options.threads),
       metrics_(metrics_registry),
-      devices_(options.device_service, options.device_channels),
-      auth_(grpc::CreateChannel(options.auth_service, grpc::InsecureChannelCredentials()), io_,
-            options.auth_cache, options.auth_timeout,
-            [this](bool hit) { metrics_.CountAuthCache(hit); }) {
+      devices_(options.device_service, options.device_channels, backend_credentials),
+      auth_(grpc::CreateChannel(options.auth_service, backend_credentials), io_, options.auth_cache,
+            options.auth_timeout, [this](bool hit) { metrics_.CountAuthCache(hit); }),
+      tls_(std::move(tls)),
+      tls_timer_(std::make_unique<boost::asio::steady_timer>(io_)) {
+  context_.tls = tls_.get();
+  if (tls_) metrics_.tls_certificate_expiry().Set(static_cast<double>(tls_->not_after()));
   context_.limits = options.limits;
   context_.allowed_origins = options.allowed_origins;
   context_.metrics = &metrics_;
@@ -81,8 +97,28 @@ absl::Status FrontendRuntime::Start() {
         context_.registry.ForEach([&](const auto& session) { session->Revalidate(client_id); });
       },
       [this] { context_.registry.ForEach([](const auto& session) { session->Revalidate(); }); });
+  if (tls_) ScheduleTlsReload();
   listener_->Run();
   return absl::OkStatus();
+}
+
+void FrontendRuntime::ScheduleTlsReload() {
+  tls_timer_->expires_after(options_.tls_reload_interval);
+  tls_timer_->async_wait([this](boost::system::error_code error) {
+    if (error) return;
+    // Reading two small files: short enough for a loop thread.
+    absl::StatusOr<bool> reloaded = tls_->ReloadIfChanged();
+    if (!reloaded.ok()) {
+      metrics_.CountTlsReload(false);
+      log::Error("tls certificate not reloaded; the previous one stays",
+                 {{"error", std::string(reloaded.status().message())}});
+    } else if (*reloaded) {
+      metrics_.CountTlsReload(true);
+      metrics_.tls_certificate_expiry().Set(static_cast<double>(tls_->not_after()));
+      log::Info("tls certificate reloaded", {{"not_after", std::to_string(tls_->not_after())}});
+    }
+    ScheduleTlsReload();
+  });
 }
 
 void FrontendRuntime::Drain(absl::Duration grace) {

@@ -11,12 +11,15 @@
 #include "absl/time/time.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "common/auth_client.h"
+#include "common/tls.h"
 #include "prometheus/registry.h"
 #include "ws-frontend/src/device_client.h"
 #include "ws-frontend/src/frontend_context.h"
 #include "ws-frontend/src/frontend_metrics.h"
 #include "ws-frontend/src/listener.h"
+#include "ws-frontend/src/server_tls.h"
 
 namespace nb::frontend {
 
@@ -31,6 +34,12 @@ struct FrontendRuntimeOptions {
   SessionLimits limits;
   std::chrono::milliseconds auth_cache{5000};
   std::chrono::milliseconds auth_timeout{2000};
+  // wss:// when tls.enabled(); client certificates required when tls.client_ca_file.
+  TlsServerFiles tls;
+  // How often the certificate files are checked for a rotation.
+  std::chrono::milliseconds tls_reload_interval{10'000};
+  // TLS towards device-service and auth-service.
+  TlsClientFiles backend_tls;
 };
 
 // Everything ws-frontend runs, wired together: the network loop and its threads, the
@@ -54,8 +63,10 @@ class FrontendRuntime {
   void Stop();
 
  private:
-  explicit FrontendRuntime(const FrontendRuntimeOptions& options,
-                           prometheus::Registry& metrics_registry);
+  FrontendRuntime(const FrontendRuntimeOptions& options, prometheus::Registry& metrics_registry,
+                  std::shared_ptr<grpc::ChannelCredentials> backend_credentials,
+                  std::unique_ptr<ServerTls> tls);
+  void ScheduleTlsReload();
 
   const FrontendRuntimeOptions options_;
   boost::asio::io_context io_;
@@ -63,6 +74,8 @@ class FrontendRuntime {
   FrontendContext context_;
   DeviceClient devices_;
   AuthClient auth_;
+  std::unique_ptr<ServerTls> tls_;
+  std::unique_ptr<boost::asio::steady_timer> tls_timer_;
   std::shared_ptr<Listener> listener_;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;

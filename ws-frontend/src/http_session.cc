@@ -7,6 +7,7 @@
 #include "boost/beast/http/read.hpp"
 #include "boost/beast/http/write.hpp"
 #include "boost/beast/websocket/rfc6455.hpp"
+#include "ws-frontend/src/server_tls.h"
 #include "ws-frontend/src/websocket_session.h"
 
 namespace nb::frontend {
@@ -19,20 +20,44 @@ namespace {
 constexpr std::uint64_t kMaxRequestBodyBytes = 8 * 1024;
 constexpr std::uint32_t kMaxRequestHeaderBytes = 16 * 1024;
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
+constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+
+ClientStream MakeStream(boost::asio::ip::tcp::socket socket, const FrontendContext& context) {
+  beast::tcp_stream tcp(std::move(socket));
+  if (context.tls == nullptr) return ClientStream(std::move(tcp));
+  return ClientStream(std::move(tcp), context.tls->current());
+}
+
 }  // namespace
 
 HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, FrontendContext& context)
-    : stream_(std::move(socket)), context_(context) {}
+    : stream_(MakeStream(std::move(socket), context)), context_(context) {}
 
 void HttpSession::Run() {
-  boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (!self->stream_.is_tls()) return self->DoRead();
+    self->stream_.next_layer().expires_after(kTlsHandshakeTimeout);
+    self->stream_.tls().async_handshake(
+        boost::asio::ssl::stream_base::server,
+        [self](beast::error_code error) { self->OnHandshake(error); });
+  });
+}
+
+void HttpSession::OnHandshake(beast::error_code error) {
+  if (error) {
+    // A wrong CA, no client certificate, plain HTTP on the TLS port, a stalled client:
+    // the connection just goes; there is nobody to answer.
+    context_.metrics->CountTlsHandshakeFailure();
+    return;
+  }
+  DoRead();
 }
 
 void HttpSession::DoRead() {
   parser_.emplace();
   parser_->body_limit(kMaxRequestBodyBytes);
   parser_->header_limit(kMaxRequestHeaderBytes);
-  stream_.expires_after(kRequestTimeout);
+  stream_.next_layer().expires_after(kRequestTimeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
                      self->OnRead(error, bytes);
@@ -125,8 +150,16 @@ void HttpSession::OnWrite(bool keep_alive, beast::error_code error, std::size_t)
 }
 
 void HttpSession::DoClose() {
+  if (stream_.is_tls()) {
+    stream_.next_layer().expires_after(kTlsHandshakeTimeout);
+    stream_.tls().async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      self->stream_.next_layer().socket().close(ignored);
+    });
+    return;
+  }
   beast::error_code ignored;
-  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.next_layer().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace nb::frontend

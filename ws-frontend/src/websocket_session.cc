@@ -24,8 +24,7 @@ constexpr auto kCloseHandshakeLimit = std::chrono::seconds(5);
 
 }  // namespace
 
-WebsocketSession::WebsocketSession(beast::tcp_stream stream, FrontendContext& context,
-                                   std::string token)
+WebsocketSession::WebsocketSession(ClientStream stream, FrontendContext& context, std::string token)
     : ws_(std::move(stream)),
       strand_(*ws_.get_executor().target<Strand>()),
       context_(context),

@@ -11,12 +11,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/core/tcp_stream.hpp"
 #include "boost/beast/http/message.hpp"
 #include "boost/beast/http/string_body.hpp"
 #include "boost/beast/websocket/stream.hpp"
 #include "northbound/auth/v1/auth.pb.h"
 #include "northbound/device/v1/device_service.pb.h"
+#include "ws-frontend/src/client_stream.h"
 #include "ws-frontend/src/frame_codec.h"
 #include "ws-frontend/src/frontend_context.h"
 #include "ws-frontend/src/rate_limiter.h"
@@ -35,7 +35,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  WebsocketSession(boost::beast::tcp_stream stream, FrontendContext& context, std::string token);
+  WebsocketSession(ClientStream stream, FrontendContext& context, std::string token);
   ~WebsocketSession() override;
 
   // Completes the upgrade of `request`, then authenticates.
@@ -90,7 +90,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   void DoClose();
   void Finish();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<ClientStream> ws_;
   Strand strand_;
   FrontendContext& context_;
   const std::string token_;
