@@ -30,6 +30,9 @@ ABSL_FLAG(int, socket_send_buffer_bytes, 256 * 1024,
           "Kernel send buffer per client connection, bounding memory per client; 0 lets the "
           "kernel autotune it.");
 ABSL_FLAG(int, idle_timeout_seconds, 60, "Idle connections are pinged, then dropped after this.");
+ABSL_FLAG(int, request_timeout_seconds, 10,
+          "A connection must finish its TLS handshake, and then each HTTP request (the "
+          "WebSocket upgrade included), within this long, or it is dropped (slowloris).");
 ABSL_FLAG(int, auth_cache_ms, 5000, "How long a token validation is reused.");
 ABSL_FLAG(int, auth_timeout_ms, 2000, "Deadline of one token validation.");
 ABSL_FLAG(int, tls_reload_interval_ms, 10000,
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
   limits.outbound_limit_bytes = absl::GetFlag(FLAGS_outbound_limit_bytes);
   limits.slow_consumer_after = std::chrono::seconds(absl::GetFlag(FLAGS_slow_consumer_seconds));
   limits.idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_idle_timeout_seconds));
+  limits.request_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_request_timeout_seconds));
   limits.socket_send_buffer_bytes = absl::GetFlag(FLAGS_socket_send_buffer_bytes);
 
   if (absl::Status s = runtime->StartMetrics(absl::GetFlag(FLAGS_metrics_port)); !s.ok()) {

@@ -28,6 +28,9 @@ struct SessionLimits {
   // long is not reading and is closed with 4008.
   std::chrono::seconds slow_consumer_after{10};
   std::chrono::seconds idle_timeout{60};
+  // The TLS handshake, and then each HTTP request before the upgrade, must be done within
+  // this long: a client trickling bytes (slowloris) is dropped.
+  std::chrono::seconds request_timeout{10};
   // Kernel send buffer per connection; 0 leaves it to the kernel's autotuning (which on
   // Linux may grow to several MiB per socket and hide a client that does not read).
   int socket_send_buffer_bytes = 256 * 1024;

@@ -33,6 +33,7 @@ absl::Status CheckOptions(const FrontendRuntimeOptions& options) {
            {"outbound_limit_bytes", static_cast<double>(limits.outbound_limit_bytes)},
            {"slow_consumer_seconds", static_cast<double>(limits.slow_consumer_after.count())},
            {"idle_timeout_seconds", static_cast<double>(limits.idle_timeout.count())},
+           {"request_timeout_seconds", static_cast<double>(limits.request_timeout.count())},
            {"auth_timeout_ms", static_cast<double>(options.auth_timeout.count())},
            {"tls_reload_interval_ms", static_cast<double>(options.tls_reload_interval.count())}}) {
     if (absl::Status s = CheckPositive(name, value); !s.ok()) return s;

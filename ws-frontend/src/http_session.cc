@@ -19,8 +19,7 @@ namespace {
 // Requests before the upgrade are small; anything bigger is not a client of ours.
 constexpr std::uint64_t kMaxRequestBodyBytes = 8 * 1024;
 constexpr std::uint32_t kMaxRequestHeaderBytes = 16 * 1024;
-constexpr auto kRequestTimeout = std::chrono::seconds(30);
-constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kTlsShutdownTimeout = std::chrono::seconds(5);
 
 ClientStream MakeStream(boost::asio::ip::tcp::socket socket, const FrontendContext& context) {
   beast::tcp_stream tcp(std::move(socket));
@@ -36,7 +35,7 @@ HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, FrontendContext& c
 void HttpSession::Run() {
   boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     if (!self->stream_.is_tls()) return self->DoRead();
-    self->stream_.next_layer().expires_after(kTlsHandshakeTimeout);
+    self->stream_.next_layer().expires_after(self->context_.limits.request_timeout);
     self->stream_.tls().async_handshake(
         boost::asio::ssl::stream_base::server,
         [self](beast::error_code error) { self->OnHandshake(error); });
@@ -57,7 +56,8 @@ void HttpSession::DoRead() {
   parser_.emplace();
   parser_->body_limit(kMaxRequestBodyBytes);
   parser_->header_limit(kMaxRequestHeaderBytes);
-  stream_.next_layer().expires_after(kRequestTimeout);
+  // One deadline for the whole request, however slowly its bytes come.
+  stream_.next_layer().expires_after(context_.limits.request_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
                      self->OnRead(error, bytes);
@@ -151,7 +151,7 @@ void HttpSession::OnWrite(bool keep_alive, beast::error_code error, std::size_t)
 
 void HttpSession::DoClose() {
   if (stream_.is_tls()) {
-    stream_.next_layer().expires_after(kTlsHandshakeTimeout);
+    stream_.next_layer().expires_after(kTlsShutdownTimeout);
     stream_.tls().async_shutdown([self = shared_from_this()](beast::error_code) {
       beast::error_code ignored;
       self->stream_.next_layer().socket().close(ignored);

@@ -1,0 +1,263 @@
+// Hostile clients against the running stack: mutated and random frames, partial frames,
+// slow upgrades (slowloris), and a storm of connections dropped before any handshake.
+// Whatever they do, ws-frontend stays up, bounded in memory, and other clients' round trips
+// stay correct.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "boost/json/serialize.hpp"
+#include "gtest/gtest.h"
+#include "tests/integration/stack.h"
+#include "tests/support/http_get.h"
+#include "tests/support/process.h"
+#include "tests/support/seed_frames.h"
+#include "tests/support/ws_client.h"
+
+namespace nb::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+// A plain TCP connection to the frontend, closed when it goes out of scope.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  }
+  ~RawConnection() { ::close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return connected_; }
+  bool Send(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  // True once the peer closed (or reset) the connection; waits up to `timeout`.
+  // Whatever the peer sends before closing is collected in received().
+  bool ClosedWithin(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      pollfd poll_fd{fd_, POLLIN, 0};
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+      if (::poll(&poll_fd, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) return true;
+      received_.append(buffer, static_cast<size_t>(n));
+    }
+    return false;
+  }
+  const std::string& received() const { return received_; }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+  std::string received_;
+};
+
+std::string OneLine(const std::string& frame) { return absl::StrReplaceAll(frame, {{"\n", ""}}); }
+
+// The seed's READ through a fresh id: result with device1's and device2's temperature,
+// then complete.
+bool RoundTripWorks(WsClient& client, int n) {
+  const std::string id = absl::StrCat("control-", n);
+  std::string frame = absl::StrReplaceAll(OneLine(kSeedReadProperty), {{"request-id", id}});
+  if (!client.SendText(frame)) return false;
+  const std::vector<boost::json::object> frames = UntilComplete(client, id);
+  int results = 0;
+  for (const auto& f : frames) {
+    if (FrameString(f, "id") != id) continue;
+    if (FrameString(f, "type") == "result" &&
+        boost::json::serialize(f).find("temperature") != std::string::npos) {
+      ++results;
+    }
+  }
+  return results == 2 && !frames.empty() && FrameString(frames.back(), "type") == "complete";
+}
+
+// One mutation of `frame`: a flipped byte, a cut, an insertion, a duplicated run or a
+// truncation, sometimes several.
+std::string Mutate(std::string frame, std::mt19937& random) {
+  const int rounds = 1 + static_cast<int>(random() % 3);
+  for (int r = 0; r < rounds && !frame.empty(); ++r) {
+    const size_t at = random() % frame.size();
+    switch (random() % 6) {
+      case 0:
+        frame[at] = static_cast<char>(random() % 256);
+        break;
+      case 1:
+        frame.erase(at, 1 + random() % 16);
+        break;
+      case 2:
+        frame.insert(at, std::string(1 + random() % 8, "{}[]\":,\\0a9-*/"[random() % 14]));
+        break;
+      case 3:
+        frame.insert(at, frame.substr(at, 1 + random() % 32));
+        break;
+      case 4:
+        frame.resize(at);
+        break;
+      default:
+        frame[at] = "\"{}[],:"[random() % 7];
+    }
+  }
+  return frame;
+}
+
+std::vector<std::string> SeedFrames() {
+  return {
+      OneLine(kSeedReadProperty),
+      OneLine(kSeedWriteProperty),
+      OneLine(kSeedInvokeFunction),
+      R"({"type":"ping","id":"p"})",
+      R"({"id":"u","type":"unsub"})",
+      R"({"id":"e","type":"sub","topic":"/device/sagoo-product/*/message/property/report"})",
+      R"({"id":"f","type":"sub","topic":"/device-message-sender/sagoo-product/*","parameter":{"functionId":"calibrate","inputs":{"reference":21}}})"};
+}
+
+TEST(HostileClientTest, MutatedAndRandomFramesNeverHurtOtherClients) {
+  Stack stack({.frontend_flags = {"--frames_per_second=1000000", "--frame_burst=1000000"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  const std::string token = stack.FullToken();
+  WsClient control;
+  ASSERT_TRUE(control.Connect(stack.ws_port(), "/messaging/" + token).upgraded);
+  ASSERT_TRUE(RoundTripWorks(control, 0));
+
+  const unsigned seed = std::random_device{}();
+  SCOPED_TRACE(absl::StrCat("random seed ", seed));
+  std::mt19937 random(seed);
+  const std::vector<std::string> seeds = SeedFrames();
+  auto hostile = std::make_unique<WsClient>();
+  ASSERT_TRUE(hostile->Connect(stack.ws_port(), "/messaging/" + token).upgraded);
+  int reconnects = 0;
+  constexpr int kFrames = 3000;
+  for (int i = 1; i <= kFrames; ++i) {
+    std::string frame;
+    if (random() % 10 == 0) {
+      frame.resize(random() % 512);
+      for (char& c : frame) c = static_cast<char>(random() % 256);
+    } else {
+      frame = Mutate(seeds[random() % seeds.size()], random);
+    }
+    // A frame the server closes for (invalid UTF-8 is 1007): the client comes back.
+    const bool sent = random() % 20 == 0 ? hostile->SendBinary(frame) : hostile->SendText(frame);
+    if (!sent) {
+      ++reconnects;
+      hostile = std::make_unique<WsClient>();
+      ASSERT_TRUE(hostile->Connect(stack.ws_port(), "/messaging/" + token).upgraded)
+          << "frame " << i << stack.logs();
+    }
+    if (i % 500 == 0) {
+      ASSERT_TRUE(RoundTripWorks(control, i)) << "after frame " << i;
+    }
+  }
+  hostile.reset();
+  EXPECT_TRUE(RoundTripWorks(control, kFrames + 1));
+  EXPECT_FALSE(stack.frontend().process().Wait(milliseconds(1)).has_value()) << stack.logs();
+  EXPECT_GT(ScrapeMetric(stack.frontend().port("metrics_port"),
+                         R"(northbound_frontend_frames_in_total{type="invalid"})"),
+            0);
+  std::printf("hostile frames: %d sent, %d reconnects after the server closed\n", kFrames,
+              reconnects);
+}
+
+TEST(HostileClientTest, SlowUpgradesAndPartialFramesAreDropped) {
+  Stack stack({.frontend_flags = {"--request_timeout_seconds=2", "--idle_timeout_seconds=4"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  const std::string token = stack.FullToken();
+  WsClient control;
+  ASSERT_TRUE(control.Connect(stack.ws_port(), "/messaging/" + token).upgraded);
+
+  // Slowloris: an upgrade request one byte a second never gets to finish.
+  const std::string upgrade = absl::StrCat(
+      "GET /messaging/", token,
+      " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  RawConnection slow(stack.ws_port());
+  ASSERT_TRUE(slow.connected());
+  const Clock::time_point start = Clock::now();
+  bool dropped = false;
+  size_t sent = 0;
+  while (!dropped && sent < upgrade.size()) {
+    if (!slow.Send(upgrade.substr(sent++, 1))) break;
+    dropped = slow.ClosedWithin(seconds(1));
+    ASSERT_TRUE(RoundTripWorks(control, 100 + static_cast<int>(sent)));
+  }
+  EXPECT_TRUE(dropped || sent < upgrade.size()) << "the slow upgrade was never dropped";
+  EXPECT_LT(Clock::now() - start, seconds(10));
+  EXPECT_EQ(slow.received().find("101"), std::string::npos) << slow.received();
+
+  // An upgraded connection that sends half a frame and stalls: dropped at the idle
+  // timeout, like any silent client.
+  RawConnection partial(stack.ws_port());
+  ASSERT_TRUE(partial.Send(upgrade));
+  ASSERT_FALSE(partial.ClosedWithin(milliseconds(500)));
+  ASSERT_NE(partial.received().find("101"), std::string::npos) << partial.received();
+  // FIN + text, masked, 16-bit length 1000; then 10 of the 1000 bytes.
+  std::string header = {'\x81', '\xFE', '\x03', '\xE8', 'k', 'e', 'y', '!'};
+  ASSERT_TRUE(partial.Send(header + std::string(10, 'x')));
+  // The control client keeps talking meanwhile (it would be idle too otherwise).
+  bool partial_dropped = false;
+  for (int i = 1; i <= 15 && !partial_dropped; ++i) {
+    partial_dropped = partial.ClosedWithin(seconds(1));
+    ASSERT_TRUE(RoundTripWorks(control, i));
+  }
+  EXPECT_TRUE(partial_dropped) << "a stalled half frame was never dropped";
+}
+
+TEST(HostileClientTest, TenThousandConnectionsDroppedBeforeTheHandshakeLeaveNoTrace) {
+  Stack stack;
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  WsClient control;
+  ASSERT_TRUE(control.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  ASSERT_TRUE(RoundTripWorks(control, 0));
+  const int pid = stack.frontend().process().pid();
+  const long baseline = RssKib(pid);
+
+  int refused = 0;
+  for (int i = 0; i < 10000; ++i) {
+    RawConnection connection(stack.ws_port());
+    if (!connection.connected()) {
+      ++refused;
+      continue;
+    }
+    // Some say half a request first; all go away without finishing.
+    if (i % 2 == 0) connection.Send("GET /messaging/");
+    if (i % 1000 == 999) {
+      ASSERT_TRUE(RoundTripWorks(control, i));
+    }
+  }
+  EXPECT_EQ(refused, 0);
+  // Every dropped connection's memory comes back.
+  long rss = 0;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        rss = RssKib(pid);
+        return rss <= baseline + 8 * 1024;
+      },
+      seconds(20)))
+      << "RSS " << baseline << " KiB before, " << rss << " KiB after";
+  EXPECT_TRUE(RoundTripWorks(control, 10001));
+  std::printf("ws-frontend RSS: %ld KiB before 10000 dropped connections, %ld KiB after\n",
+              baseline, rss);
+}
+
+}  // namespace
+}  // namespace nb::testing
