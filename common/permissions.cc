@@ -22,6 +22,17 @@ bool Allows(const northbound::auth::v1::Permissions& permissions,
   return false;
 }
 
+northbound::auth::v1::Permissions AllPermissions() {
+  namespace authpb = northbound::auth::v1;
+  authpb::Permissions permissions;
+  permissions.set_all_products(true);
+  for (auto operation : {authpb::READ_PROPERTY, authpb::WRITE_PROPERTY, authpb::INVOKE_FUNCTION,
+                         authpb::SUBSCRIBE_EVENTS}) {
+    permissions.add_operations(operation);
+  }
+  return permissions;
+}
+
 bool Covers(const northbound::auth::v1::Permissions& permissions, absl::string_view product_key,
             absl::string_view device_key) {
   if (permissions.all_products()) return true;

@@ -13,6 +13,10 @@ bool Allows(const northbound::auth::v1::Permissions& permissions,
             northbound::auth::v1::Operation operation, absl::string_view product_key,
             absl::string_view device_key);
 
+// Every product and every operation: what a development build without authentication
+// grants, and a test's all-powerful client.
+northbound::auth::v1::Permissions AllPermissions();
+
 // Whether the permissions reach `device_key` of `product_key` at all, whatever the
 // operation: what listings show. An empty `device_key` asks about the product.
 bool Covers(const northbound::auth::v1::Permissions& permissions, absl::string_view product_key,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "common/permissions.h"
 #include "common/status.h"
 
 namespace nb::device {
@@ -26,15 +27,8 @@ std::string BearerToken(const grpc::CallbackServerContext& context) {
 }
 
 PermissionsPtr Everything() {
-  static const PermissionsPtr everything = [] {
-    auto permissions = std::make_shared<authpb::Permissions>();
-    permissions->set_all_products(true);
-    for (auto operation : {authpb::READ_PROPERTY, authpb::WRITE_PROPERTY, authpb::INVOKE_FUNCTION,
-                           authpb::SUBSCRIBE_EVENTS}) {
-      permissions->add_operations(operation);
-    }
-    return permissions;
-  }();
+  static const PermissionsPtr everything =
+      std::make_shared<const authpb::Permissions>(AllPermissions());
   return everything;
 }
 

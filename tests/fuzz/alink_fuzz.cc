@@ -57,13 +57,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (absl::StatusOr<alink::Post> post = alink::DecodePost(payload); post.ok()) {
     alink::EncodePostAck(*post);
-    alink::CheckEvent(model, "overheat", post->params);
+    absl::StatusOr<google::protobuf::Struct> event =
+        alink::CheckEvent(model, "overheat", post->params);
+    if (event.ok() && event->fields_size() > post->params.fields_size() + 1) std::abort();
     alink::CheckedReport report = alink::CheckReport(model, post->params);
     // Whatever is accepted fits the model.
     for (const auto& [name, value] : report.values.fields()) {
       if (model.FindProperty(name) == nullptr) std::abort();
     }
   }
-  alink::DecodeStatus(payload);
+  absl::StatusOr<alink::DeviceStatus> status = alink::DecodeStatus(payload);
+  if (status.ok() && payload.empty()) std::abort();
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "absl/strings/string_view.h"
+#include "common/permissions.h"
 #include "ws-frontend/src/frame_codec.h"
 #include "ws-frontend/src/sub_planner.h"
 
@@ -11,16 +12,6 @@ namespace {
 
 namespace authpb = northbound::auth::v1;
 using nb::frontend::FrameError;
-
-authpb::Permissions Everything() {
-  authpb::Permissions permissions;
-  permissions.set_all_products(true);
-  for (auto operation : {authpb::READ_PROPERTY, authpb::WRITE_PROPERTY, authpb::INVOKE_FUNCTION,
-                         authpb::SUBSCRIBE_EVENTS}) {
-    permissions.add_operations(operation);
-  }
-  return permissions;
-}
 
 authpb::Permissions OneDevice() {
   authpb::Permissions permissions;
@@ -34,7 +25,7 @@ authpb::Permissions OneDevice() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const authpb::Permissions everything = Everything();
+  static const authpb::Permissions everything = nb::AllPermissions();
   static const authpb::Permissions one_device = OneDevice();
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
   auto parsed = nb::frontend::ParseClientFrame(text);

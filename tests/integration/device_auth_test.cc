@@ -218,42 +218,60 @@ TEST_F(DeviceAuthTest, SubscribeDeliversOnlyTheClientsDevices) {
   EXPECT_EQ(ErrorCodeOf(ToAbslStatus(status, refused_context)), ErrorCode::PERMISSION_DENIED);
 }
 
-// Reads until the stream ends; returns its status and how long after `since` it ended.
-template <typename Reader, typename Message>
-std::pair<grpc::Status, milliseconds> UntilEnd(Reader& reader, Message& message,
-                                               Clock::time_point since) {
-  while (reader.Read(&message)) {
+// A client's two kinds of stream, open at once: a Subscribe on `topic` and a Send invoking
+// d1's `slow` (it answers after 5 s, so the call is still open when the client changes).
+struct OpenStreams {
+  OpenStreams(devicepb::DeviceService::Stub& stub, const std::string& topic) {
+    for (grpc::ClientContext* context : {&events_context, &send_context}) {
+      context->set_deadline(std::chrono::system_clock::now() + seconds(30));
+    }
+    devicepb::SubscribeRequest request;
+    request.set_topic(topic);
+    events = stub.Subscribe(&events_context, request);
+    events->WaitForInitialMetadata();
+    send = stub.Send(&send_context, Invoke("demo", "d1", "slow"));
+    send->WaitForInitialMetadata();
   }
-  grpc::Status status = reader.Finish();
-  return {status, std::chrono::duration_cast<milliseconds>(Clock::now() - since)};
-}
+
+  struct End {
+    grpc::Status status;
+    ErrorCode code;
+    milliseconds after;
+  };
+  // Reads each stream until it ends: its status and code, and how long after `since`.
+  std::pair<End, End> WaitForEnd(Clock::time_point since) {
+    devicepb::DeviceEvent event;
+    while (events->Read(&event)) {
+    }
+    End events_end{events->Finish(), {}, {}};
+    events_end.after = std::chrono::duration_cast<milliseconds>(Clock::now() - since);
+    events_end.code = ErrorCodeOf(ToAbslStatus(events_end.status, events_context));
+    devicepb::SendReply reply;
+    while (send->Read(&reply)) {
+    }
+    End send_end{send->Finish(), {}, {}};
+    send_end.after = std::chrono::duration_cast<milliseconds>(Clock::now() - since);
+    send_end.code = ErrorCodeOf(ToAbslStatus(send_end.status, send_context));
+    return {events_end, send_end};
+  }
+
+  grpc::ClientContext events_context;
+  grpc::ClientContext send_context;
+  std::unique_ptr<grpc::ClientReader<devicepb::DeviceEvent>> events;
+  std::unique_ptr<grpc::ClientReader<devicepb::SendReply>> send;
+};
 
 TEST_F(DeviceAuthTest, RevokingAClientEndsItsStreamsWithinTwoSeconds) {
   auto [id, stub] = Client(AllPermissions());
-  grpc::ClientContext events_context;
-  events_context.set_deadline(std::chrono::system_clock::now() + seconds(30));
-  devicepb::SubscribeRequest request;
-  request.set_topic("/device/demo/*/**");
-  auto events = stub->Subscribe(&events_context, request);
-  events->WaitForInitialMetadata();
-  // d1's `slow` answers after 5 s: the call is still open when the token goes.
-  grpc::ClientContext send_context;
-  send_context.set_deadline(std::chrono::system_clock::now() + seconds(30));
-  auto send = stub->Send(&send_context, Invoke("demo", "d1", "slow"));
-  send->WaitForInitialMetadata();
-
+  OpenStreams streams(*stub, "/device/demo/*/**");
   const Clock::time_point revoked = Clock::now();
   ASSERT_TRUE(fixture_->admin().Revoke(id).ok());
-  devicepb::DeviceEvent event;
-  const auto [events_status, events_after] = UntilEnd(*events, event, revoked);
-  devicepb::SendReply reply;
-  const auto [send_status, send_after] = UntilEnd(*send, reply, revoked);
-  EXPECT_EQ(events_status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
-      << events_status.error_message();
-  EXPECT_EQ(send_status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
-      << send_status.error_message();
-  EXPECT_LT(events_after, seconds(2));
-  EXPECT_LT(send_after, seconds(2));
+  const auto [events, send] = streams.WaitForEnd(revoked);
+  for (const OpenStreams::End& end : {events, send}) {
+    EXPECT_EQ(end.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << end.status.error_message();
+    EXPECT_LT(end.after, seconds(2));
+  }
   // And the token opens nothing new.
   EXPECT_EQ(Send(*stub, Read("demo", {"d1"})).status.error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
@@ -261,30 +279,17 @@ TEST_F(DeviceAuthTest, RevokingAClientEndsItsStreamsWithinTwoSeconds) {
 
 TEST_F(DeviceAuthTest, NarrowedPermissionsEndTheStreamsTheyNoLongerCover) {
   auto [id, stub] = Client(AllPermissions());
-  grpc::ClientContext events_context;
-  events_context.set_deadline(std::chrono::system_clock::now() + seconds(30));
-  devicepb::SubscribeRequest request;
-  request.set_topic("/device/demo/*/online");
-  auto events = stub->Subscribe(&events_context, request);
-  events->WaitForInitialMetadata();
-  grpc::ClientContext send_context;
-  send_context.set_deadline(std::chrono::system_clock::now() + seconds(30));
-  auto send = stub->Send(&send_context, Invoke("demo", "d1", "slow"));
-  send->WaitForInitialMetadata();
-
+  OpenStreams streams(*stub, "/device/demo/*/online");
   // Still a client, but reads only: neither watching nor invoking is allowed any more.
   ASSERT_TRUE(
       fixture_->admin().SetPermissions(id, Grant("demo", {}, {authpb::READ_PROPERTY})).ok());
-  const Clock::time_point changed = Clock::now();
-  devicepb::DeviceEvent event;
-  const auto [events_status, events_after] = UntilEnd(*events, event, changed);
-  devicepb::SendReply reply;
-  const auto [send_status, send_after] = UntilEnd(*send, reply, changed);
-  EXPECT_EQ(events_status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(ErrorCodeOf(ToAbslStatus(events_status, events_context)), ErrorCode::PERMISSION_DENIED);
-  EXPECT_EQ(send_status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_LT(events_after, seconds(2));
-  EXPECT_LT(send_after, seconds(2));
+  const auto [events, send] = streams.WaitForEnd(Clock::now());
+  for (const OpenStreams::End& end : {events, send}) {
+    EXPECT_EQ(end.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << end.status.error_message();
+    EXPECT_EQ(end.code, ErrorCode::PERMISSION_DENIED);
+    EXPECT_LT(end.after, seconds(2));
+  }
   EXPECT_TRUE(Send(*stub, Read("demo", {"d2"})).status.ok());
 }
 

@@ -54,16 +54,6 @@ grpc::Status AuthAdmin::SetPermissions(const std::string& client_id,
   return stub_->UpdateClient(&context, request, &client);
 }
 
-authpb::Permissions AllPermissions() {
-  authpb::Permissions permissions;
-  permissions.set_all_products(true);
-  for (auto operation : {authpb::READ_PROPERTY, authpb::WRITE_PROPERTY, authpb::INVOKE_FUNCTION,
-                         authpb::SUBSCRIBE_EVENTS}) {
-    permissions.add_operations(operation);
-  }
-  return permissions;
-}
-
 namespace {
 
 class BearerInterceptor final : public grpc::experimental::Interceptor {

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "common/permissions.h"
 #include "grpcpp/grpcpp.h"
 #include "northbound/auth/v1/auth.grpc.pb.h"
 
@@ -29,9 +30,6 @@ class AuthAdmin {
   std::string credential_;
   std::unique_ptr<northbound::auth::v1::ClientAdmin::Stub> stub_;
 };
-
-// Every product and every operation.
-northbound::auth::v1::Permissions AllPermissions();
 
 // A channel that sends "authorization: Bearer <token>" on every call, as a direct
 // DeviceService caller does.
