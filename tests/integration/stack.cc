@@ -19,8 +19,8 @@ Stack::Stack(StackOptions options) : options_(std::move(options)) {
                                     absl::StrCat("--device_service=127.0.0.1:", device_port_),
                                     absl::StrCat("--auth_service=127.0.0.1:", auth_port_)};
   flags.insert(flags.end(), options_.frontend_flags.begin(), options_.frontend_flags.end());
-  frontend_ = std::make_unique<ServiceProcess>(
-      ServiceProcess::Start(NB_WS_FRONTEND_BIN, dir_.path(), "ws_frontend", flags));
+  frontend_ = std::make_unique<ServiceProcess>(ServiceProcess::Start(
+      NB_WS_FRONTEND_BIN, dir_.path(), "ws_frontend", flags, options_.frontend_env));
   admin_ = std::make_unique<AuthAdmin>(absl::StrCat("127.0.0.1:", auth_port_),
                                        kStackAdminCredential, options_.admin_credentials);
 }

@@ -1,6 +1,7 @@
 #ifndef NORTHBOUND_TESTS_INTEGRATION_STACK_H_
 #define NORTHBOUND_TESTS_INTEGRATION_STACK_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ struct StackOptions {
   std::vector<std::string> frontend_flags;
   std::vector<std::string> device_flags;
   std::vector<std::string> auth_flags;
+  // Extra environment of ws-frontend.
+  std::map<std::string, std::string> frontend_env;
   // How the test reaches auth-service's ClientAdmin (TLS when auth-service serves it).
   std::shared_ptr<grpc::ChannelCredentials> admin_credentials;
 };
