@@ -169,7 +169,9 @@ TEST_F(DeviceAuthTest, CommandsStayWithinTheClientsDevicesAndOperations) {
 }
 
 TEST_F(DeviceAuthTest, ListingsShowOnlyWhatTheClientMaySee) {
-  auto [id, stub] = Client(Grant("demo", {"d1", "d3"}, {authpb::READ_PROPERTY}));
+  // Not a structured binding: lambdas below use the stub.
+  std::unique_ptr<devicepb::DeviceService::Stub> stub =
+      Client(Grant("demo", {"d1", "d3"}, {authpb::READ_PROPERTY})).second;
   devicepb::ListProductsResponse products;
   ASSERT_TRUE(Unary([&](grpc::ClientContext& context) {
                 return stub->ListProducts(&context, {}, &products);

@@ -1,6 +1,7 @@
 #include "device-service/src/event_bus.h"
 
 #include <atomic>
+#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -46,6 +47,52 @@ TEST(EventBusTest, FullQueueDropsOldestAndReportsTheCount) {
   EXPECT_EQ(out.dropped_before(), 7u);
   ASSERT_TRUE(subscription->Take(out));
   EXPECT_EQ(out.dropped_before(), 0u);
+}
+
+TEST(EventBusTest, PermissionsNarrowWhatASubscriptionGetsWhileEventsFlow) {
+  namespace authpb = northbound::auth::v1;
+  EventBus bus;
+  auto subscription =
+      std::make_shared<Subscription>(*TopicPattern::Parse("/device/p/*/online"), 100000, nullptr);
+  bus.Add(subscription);
+  auto only_d1 = std::make_shared<authpb::Permissions>();
+  only_d1->add_operations(authpb::SUBSCRIBE_EVENTS);
+  auto* grant = only_d1->add_products();
+  grant->set_product_key("p");
+  grant->add_device_keys("d1");
+  auto event = [](const std::string& device, int n) {
+    devicepb::DeviceEvent e = Event("/device/p/" + device + "/online", n);
+    e.set_product_key("p");
+    e.set_device_key(device);
+    return e;
+  };
+  // A revocation narrows the subscription on one thread while another publishes.
+  std::atomic<bool> narrowed{false};
+  std::thread publisher([&] {
+    for (int i = 0; i < 2000; ++i) {
+      bus.Publish(event(i % 2 == 0 ? "d1" : "d2", i));
+      if (i == 1000) narrowed = true;
+    }
+  });
+  while (!narrowed) std::this_thread::yield();
+  subscription->SetPermissions(only_d1);
+  publisher.join();
+  bus.Publish(event("d2", 5000));
+  bus.Publish(event("d1", 5001));
+  devicepb::DeviceEvent out;
+  devicepb::DeviceEvent last;
+  int delivered = 0;
+  bool d2_after_change = false;
+  while (subscription->Take(out)) {
+    last = out;
+    ++delivered;
+    d2_after_change |= out.timestamp_ms() == 5000;
+  }
+  // Everything before the change (half of it d2), d1 only after it.
+  EXPECT_GT(delivered, 500);
+  EXPECT_LT(delivered, 2001);
+  EXPECT_FALSE(d2_after_change);
+  EXPECT_EQ(last.timestamp_ms(), 5001);
 }
 
 TEST(EventBusTest, RemovedSubscriptionGetsNothing) {
