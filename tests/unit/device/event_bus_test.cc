@@ -88,9 +88,10 @@ TEST(EventBusTest, PermissionsNarrowWhatASubscriptionGetsWhileEventsFlow) {
     ++delivered;
     d2_after_change |= out.timestamp_ms() == 5000;
   }
-  // Everything before the change (half of it d2), d1 only after it.
+  // Everything before the change (half of it d2; the publisher may even finish first), d1
+  // only after it.
   EXPECT_GT(delivered, 500);
-  EXPECT_LT(delivered, 2001);
+  EXPECT_LE(delivered, 2001);
   EXPECT_FALSE(d2_after_change);
   EXPECT_EQ(last.timestamp_ms(), 5001);
 }
