@@ -3,12 +3,17 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "common/process_metrics.h"
 
 namespace nb {
 
 Metrics::Metrics(std::unique_ptr<prometheus::Exposer> exposer,
-                 std::shared_ptr<prometheus::Registry> registry, int port)
-    : exposer_(std::move(exposer)), registry_(std::move(registry)), port_(port) {}
+                 std::shared_ptr<prometheus::Registry> registry,
+                 std::shared_ptr<prometheus::Collectable> process, int port)
+    : exposer_(std::move(exposer)),
+      registry_(std::move(registry)),
+      process_(std::move(process)),
+      port_(port) {}
 
 absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& host, int port) {
   const std::string address = absl::StrCat(host, ":", port);
@@ -26,7 +31,11 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& host,
   }
   auto registry = std::make_shared<prometheus::Registry>();
   exposer->RegisterCollectable(registry);
-  return std::unique_ptr<Metrics>(new Metrics(std::move(exposer), std::move(registry), ports[0]));
+  // The exposer holds collectables weakly: this object keeps the process collector.
+  auto process = std::make_shared<ProcessCollector>();
+  exposer->RegisterCollectable(process);
+  return std::unique_ptr<Metrics>(
+      new Metrics(std::move(exposer), std::move(registry), std::move(process), ports[0]));
 }
 
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {

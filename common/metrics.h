@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "prometheus/collectable.h"
 #include "prometheus/exposer.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -15,9 +16,9 @@
 namespace nb {
 
 // The one metrics registry of a process and the HTTP exposer that serves it on its own
-// port at /metrics. Families are built at start-up by the components that own them and
-// their label children added once, never on a hot path (docs/architecture.md); the
-// registry is thread-safe.
+// port at /metrics, with the standard process_* metrics (common/process_metrics.h). Families are
+// built at start-up by the components that own them and their label children added once, never on a
+// hot path (docs/architecture.md); the registry is thread-safe.
 class Metrics {
  public:
   // Binds `host:port` (port 0 picks a free one). Fails with a clear message if the port
@@ -30,10 +31,12 @@ class Metrics {
 
  private:
   Metrics(std::unique_ptr<prometheus::Exposer> exposer,
-          std::shared_ptr<prometheus::Registry> registry, int port);
+          std::shared_ptr<prometheus::Registry> registry,
+          std::shared_ptr<prometheus::Collectable> process, int port);
 
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_;
   int port_;
 };
 

@@ -98,9 +98,15 @@ class SendStream final : public GuardedStream {
 
   void Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) override {
     if (!permissions.ok()) return End(permissions.status());
-    if (absl::Status allowed = CheckSendAllowed(**permissions, request_); !allowed.ok()) {
-      End(allowed);
+    absl::Status allowed;
+    {
+      // The request belongs to the call, which may be over (the recheck holds the stream,
+      // not the call): it is read only while the lock keeps the call from finishing.
+      MutexLock lock(mu_);
+      if (finished_) return;
+      allowed = CheckSendAllowed(**permissions, request_);
     }
+    if (!allowed.ok()) End(allowed);
   }
 
   void OnReply(devicepb::SendReply reply) {
