@@ -15,6 +15,12 @@ DeviceMetrics::DeviceMetrics(prometheus::Registry& registry,
                      .Register(registry);
   for (const std::string& product : product_keys)
     online_[product] = &online.Add({{"product", product}});
+  auto& devices = prometheus::BuildGauge()
+                      .Name(MetricName("device", "devices"))
+                      .Help("Devices in the fleet, by product, online or not.")
+                      .Register(registry);
+  for (const std::string& product : product_keys)
+    devices_[product] = &devices.Add({{"product", product}});
 
   auto& commands = prometheus::BuildCounter()
                        .Name(MetricName("device", "commands", "", true))
@@ -60,6 +66,10 @@ DeviceMetrics::DeviceMetrics(prometheus::Registry& registry,
                   .Help("Events dropped because a subscriber's queue was full.")
                   .Register(registry)
                   .Add({});
+}
+
+void DeviceMetrics::SetDevices(const std::string& product_key, double devices) {
+  if (auto it = devices_.find(product_key); it != devices_.end()) it->second->Set(devices);
 }
 
 void DeviceMetrics::SetOnline(const std::string& product_key, double online_devices) {

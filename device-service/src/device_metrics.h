@@ -21,6 +21,7 @@ class DeviceMetrics {
  public:
   DeviceMetrics(prometheus::Registry& registry, const std::vector<std::string>& product_keys);
 
+  void SetDevices(const std::string& product_key, double devices);
   void SetOnline(const std::string& product_key, double online_devices);
   void CountCommand(northbound::device::v1::MessageType type, ErrorCode code, double seconds);
   void SetSubscriptions(double count);
@@ -29,6 +30,7 @@ class DeviceMetrics {
 
  private:
   absl::flat_hash_map<std::string, prometheus::Gauge*> online_;
+  absl::flat_hash_map<std::string, prometheus::Gauge*> devices_;
   // [message type][error code]
   std::vector<std::vector<prometheus::Counter*>> commands_;
   std::vector<prometheus::Histogram*> latency_;

@@ -25,6 +25,10 @@ DeviceRegistry::DeviceRegistry(const Fleet& fleet, EventBus& bus, DeviceMetrics&
     devices_by_product_[""].push_back(entry.get());
     devices_.push_back(std::move(entry));
   }
+  for (const auto& product : products_) {
+    metrics_.SetDevices(product->product_key(),
+                        static_cast<double>(devices_by_product_[product->product_key()].size()));
+  }
 }
 
 const ThingModel* DeviceRegistry::FindProduct(absl::string_view product_key) const {
