@@ -79,8 +79,10 @@ void Authorizer::Authorize(grpc::CallbackServerContext& context,
       return done(absl::UnauthenticatedError("invalid token"));
     }
     allowed_->Increment();
-    done(Caller{result->principal().client_id(), token,
-                std::make_shared<const authpb::Permissions>(result->principal().permissions())});
+    // The answer is moved, not copied; the permissions share its lifetime.
+    auto answer = std::make_shared<const authpb::ValidateTokenResponse>(*std::move(result));
+    done(Caller{answer->principal().client_id(), token,
+                PermissionsPtr(answer, &answer->principal().permissions())});
   });
 }
 

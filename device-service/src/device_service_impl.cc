@@ -124,11 +124,9 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<devicepb::DeviceE
         stream_(std::make_shared<SubscribeStream>(this, context)) {}
 
   const std::shared_ptr<SubscribeStream>& stream() const { return stream_; }
-  Authorizer& authorizer() { return authorizer_; }
 
   // Written once by the authorization's answer, before the stream can finish.
   void SetCaller(Caller caller) { caller_ = std::move(caller); }
-  const Caller& caller() const { return caller_; }
 
   void OnSendInitialMetadataDone(bool ok) override { stream_->OnWriteDone(ok); }
   void OnWriteDone(bool ok) override { stream_->OnWriteDone(ok); }

@@ -131,14 +131,17 @@ class SendStream final : public GuardedStream {
   }
 
   void OnWriteDone(bool ok) {
-    {
-      MutexLock lock(mu_);
-      writing_ = false;
+    if (!ok) {
+      {
+        MutexLock lock(mu_);
+        writing_ = false;
+      }
+      return End(absl::CancelledError("cancelled"));
     }
-    if (!ok) return End(absl::CancelledError("cancelled"));
     Next next;
     {
       MutexLock lock(mu_);
+      writing_ = false;
       next = Decide();
     }
     Act(next);
@@ -147,17 +150,14 @@ class SendStream final : public GuardedStream {
   // Stops every device wait of this Send at once and ends the call with `status`.
   void End(const absl::Status& status) {
     std::shared_ptr<SendOperation> operation;
+    Next next;
     {
       MutexLock lock(mu_);
       if (!end_) end_ = status;
       operation = operation_;
-    }
-    if (operation) operation->Cancel();
-    Next next;
-    {
-      MutexLock lock(mu_);
       next = Decide();
     }
+    if (operation) operation->Cancel();
     Act(next);
   }
 

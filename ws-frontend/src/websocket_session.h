@@ -26,6 +26,8 @@ namespace nb::frontend {
 
 // One client connection after the upgrade (docs/protocol.md): authentication, frames,
 // subscriptions (each one device-service stream), the outbound queue, limits, close codes.
+// The connection half is in websocket_session.cc, the subscriptions in
+// session_subscriptions.cc.
 //
 // Threads: everything runs on the connection's strand. Run, Revalidate and Shutdown may be
 // called from any thread; they post. gRPC streams report through StreamSink on the strand.

@@ -1,0 +1,181 @@
+// The subscription half of WebsocketSession: a `sub` planned into a device-service call,
+// the call's messages turned into frames, `unsub`, and the end of each call. The
+// connection half (handshake, token, frames in and out, backpressure, close) is in
+// websocket_session.cc. Everything here runs on the session's strand.
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/topic.h"
+#include "ws-frontend/src/websocket_session.h"
+
+namespace nb::frontend {
+
+namespace device = northbound::device::v1;
+using northbound::common::v1::ErrorCode;
+using Clock = std::chrono::steady_clock;
+
+void WebsocketSession::HandleSub(SubFrame sub) {
+  if (ids_.contains(sub.id)) {
+    return Reject(sub.id, sub.topic, ErrorCode::DUPLICATE_ID, "a subscription with this id is live",
+                  false);
+  }
+  if (calls_.size() >= context_.limits.max_subscriptions) {
+    return Reject(sub.id, sub.topic, ErrorCode::TOO_MANY_SUBSCRIPTIONS,
+                  absl::StrCat("at most ", context_.limits.max_subscriptions,
+                               " live subscriptions per connection"),
+                  true);
+  }
+  absl::StatusOr<SubPlan> plan = PlanSub(sub, permissions_);
+  if (!plan.ok()) {
+    return Reject(sub.id, sub.topic, ErrorCodeOf(plan.status()), plan.status().message(), true);
+  }
+  if (auto* command = std::get_if<CommandPlan>(&*plan))
+    return StartCommand(sub, std::move(*command));
+  StartEvents(sub, std::get<EventPlan>(*plan));
+}
+
+void WebsocketSession::StartCommand(const SubFrame& sub, CommandPlan plan) {
+  const std::string& product = plan.request.product_key();
+  for (const std::string& device_key : plan.denied_devices) {
+    context_.metrics->CountError(ErrorCode::PERMISSION_DENIED);
+    Send(DeviceErrorFrame(sub.id, absl::StrCat(kSenderTopicPrefix, product, "/", device_key),
+                          device_key, ErrorCode::PERMISSION_DENIED,
+                          "this client may not touch this device"),
+         "error");
+  }
+  const uint64_t call_id = next_call_id_++;
+  Subscription& subscription = calls_[call_id];
+  subscription.id = sub.id;
+  subscription.topic = sub.topic;
+  subscription.product_key = product;
+  subscription.command = true;
+  subscription.started = Clock::now();
+  ids_[sub.id] = call_id;
+  context_.metrics->subscriptions("command").Increment();
+  device::DeviceService::Stub& stub = context_.devices->NextStub();
+  subscription.call = StreamingCall<device::SendRequest, device::SendReply>::Start(
+      strand_, std::weak_ptr<StreamSink<device::SendReply>>(shared_from_this()), call_id,
+      std::move(plan.request), context_.devices->live_calls(),
+      [&stub, this](grpc::ClientContext* context, const device::SendRequest* request,
+                    grpc::ClientReadReactor<device::SendReply>* reactor) {
+        Authenticate(*context);
+        stub.async()->Send(context, request, reactor);
+      });
+}
+
+void WebsocketSession::StartEvents(const SubFrame& sub, const EventPlan& plan) {
+  const uint64_t call_id = next_call_id_++;
+  Subscription& subscription = calls_[call_id];
+  subscription.id = sub.id;
+  subscription.topic = sub.topic;
+  subscription.command = false;
+  subscription.started = Clock::now();
+  ids_[sub.id] = call_id;
+  context_.metrics->subscriptions("event").Increment();
+  device::SubscribeRequest request;
+  request.set_topic(plan.pattern);
+  device::DeviceService::Stub& stub = context_.devices->NextStub();
+  subscription.call = StreamingCall<device::SubscribeRequest, device::DeviceEvent>::Start(
+      strand_, std::weak_ptr<StreamSink<device::DeviceEvent>>(shared_from_this()), call_id,
+      std::move(request), context_.devices->live_calls(),
+      [&stub, this](grpc::ClientContext* context, const device::SubscribeRequest* request,
+                    grpc::ClientReadReactor<device::DeviceEvent>* reactor) {
+        Authenticate(*context);
+        stub.async()->Subscribe(context, request, reactor);
+      });
+}
+
+void WebsocketSession::Authenticate(grpc::ClientContext& context) const {
+  // device-service checks the client's token itself (docs/auth.md, "Direct callers").
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+}
+
+void WebsocketSession::HandleUnsub(const UnsubFrame& unsub) {
+  auto it = ids_.find(unsub.id);
+  // Not live (never was, or already complete): its complete was already sent.
+  if (it == ids_.end()) return;
+  const uint64_t call_id = it->second;
+  Subscription& subscription = calls_.at(call_id);
+  subscription.call->Cancel();
+  Send(CompleteFrame(subscription.id, subscription.topic), "complete");
+  EndSubscription(call_id);
+}
+
+WebsocketSession::Subscription* WebsocketSession::FindCall(uint64_t call_id) {
+  auto it = calls_.find(call_id);
+  return it == calls_.end() ? nullptr : &it->second;
+}
+
+void WebsocketSession::EndSubscription(uint64_t call_id) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return;
+  context_.metrics->subscriptions(it->second.command ? "command" : "event").Decrement();
+  ids_.erase(it->second.id);
+  paused_.erase(call_id);
+  calls_.erase(it);
+}
+
+void WebsocketSession::OnStreamMessage(uint64_t call_id, device::SendReply reply) {
+  Subscription* subscription = FindCall(call_id);
+  if (subscription == nullptr || closing_) return;
+  const bool failed = reply.code() != ErrorCode::ERROR_CODE_UNSPECIFIED;
+  if (failed) context_.metrics->CountError(reply.code());
+  Send(SendReplyFrame(subscription->id, subscription->product_key, reply),
+       failed ? "error" : "result");
+  AfterMessage(call_id);
+}
+
+void WebsocketSession::OnStreamMessage(uint64_t call_id, device::DeviceEvent event) {
+  Subscription* subscription = FindCall(call_id);
+  if (subscription == nullptr || closing_) return;
+  Send(DeviceEventFrame(subscription->id, event), "result");
+  AfterMessage(call_id);
+}
+
+void WebsocketSession::AfterMessage(uint64_t call_id) {
+  Subscription* subscription = FindCall(call_id);
+  if (subscription == nullptr) return;
+  // Backpressure: past the high-water mark the stream is not read until the queue drains,
+  // so HTTP/2 flow control pushes back to device-service.
+  if (queued_bytes_ > context_.limits.outbound_limit_bytes / 2) {
+    paused_.insert(call_id);
+  } else {
+    subscription->call->Resume();
+  }
+}
+
+void WebsocketSession::ResumePaused() {
+  for (uint64_t call_id : paused_) {
+    if (Subscription* subscription = FindCall(call_id)) subscription->call->Resume();
+  }
+  paused_.clear();
+}
+
+void WebsocketSession::OnStreamDone(uint64_t call_id, absl::Status status) {
+  Subscription* subscription = FindCall(call_id);
+  if (subscription == nullptr || closing_) return;
+  context_.metrics->ObserveDeviceRpc(
+      subscription->command ? "send" : "subscribe",
+      std::chrono::duration<double>(Clock::now() - subscription->started).count());
+  if (!status.ok()) {
+    const ErrorCode code = ErrorCodeOf(status);
+    std::string message(status.message());
+    // Only device-service's own coded answers are shown; gRPC's text stays in the log.
+    if (!HasErrorCode(status) || code == ErrorCode::SYSTEM_ERROR) {
+      if (code == ErrorCode::SERVER_NOT_AVAILABLE) {
+        message = "device-service is not available";
+      } else {
+        log::Error("device-service call failed",
+                   {{"error", std::string(status.message().substr(0, 200))},
+                    {"grpc_code", absl::StatusCodeToString(status.code())},
+                    {"client", client_id_}});
+        message = code == ErrorCode::TIME_OUT ? "device-service did not answer in time"
+                                              : "internal error";
+      }
+    }
+    Reject(subscription->id, subscription->topic, code, message, false);
+  }
+  Send(CompleteFrame(subscription->id, subscription->topic), "complete");
+  EndSubscription(call_id);
+}
+
+}  // namespace nb::frontend
