@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_channel.h"
 #include "grpcpp/create_channel.h"
 
 namespace nb::device {
@@ -43,9 +44,9 @@ absl::StatusOr<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Create(
   const DeviceAuthOptions& auth = options.auth;
   if (!auth.service.empty() && !auth.allow_unauthenticated) {
     runtime->auth_ = std::make_unique<AuthClient>(
-        grpc::CreateChannel(auth.service, auth.credentials != nullptr
-                                              ? auth.credentials
-                                              : grpc::InsecureChannelCredentials()),
+        BackendChannel(auth.service, auth.credentials != nullptr
+                                         ? auth.credentials
+                                         : grpc::InsecureChannelCredentials()),
         runtime->io_, auth.cache_ttl, auth.timeout);
     runtime->auth_->SetOutageGrace(auth.outage_grace);
   }

@@ -1,7 +1,7 @@
 // The monitoring that ships with Northbound is checked against the real thing: the alert
 // and recording rules pass promtool's checks and unit tests, every metric the Grafana
-// dashboard and the rules name is exported by a running stack, and every /metrics page is
-// clean by `promtool check metrics`.
+// dashboard and the rules name is exported by a running stack, every family the stack
+// exports has a panel, and every /metrics page is clean by `promtool check metrics`.
 #include <fstream>
 #include <regex>
 #include <set>
@@ -11,13 +11,15 @@
 #include "gtest/gtest.h"
 #include "tests/integration/stack.h"
 #include "tests/support/http_get.h"
+#include "tests/support/mosquitto.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace nb::testing {
 namespace {
 
-const std::string kRules = std::string(NB_SOURCE_DIR) + "/k8s/monitoring/prometheus-rules.yaml";
+const std::string kRules =
+    std::string(NB_SOURCE_DIR) + "/k8s/components/monitoring/prometheus-rules.yaml";
 const std::string kRulesTest = std::string(NB_SOURCE_DIR) + "/tests/monitoring/rules_test.yaml";
 const std::string kDashboard = std::string(NB_SOURCE_DIR) + "/k8s/base/grafana-dashboard.json";
 
@@ -64,10 +66,38 @@ TEST(MonitoringTest, RulesPassPromtoolChecksAndUnitTests) {
   EXPECT_EQ(test.exit_status, 0) << test.output;
 }
 
+// A fleet with an MQTT and a Modbus device, so device-service exports the drivers'
+// families too. Nothing listens where they point: the devices stay offline, which is all
+// the exposition needs.
+std::string DriverFleet(const TempDir& dir) {
+  const std::string path = dir.File("fleet.yaml");
+  std::ofstream(path) << absl::StrCat(R"(drivers:
+  mqtt:
+    brokers:
+      - {name: plant, uri: "mqtt://127.0.0.1:)",
+                                      FreeLoopbackPort(), R"("}
+products:
+  - key: sensor
+    properties:
+      - {id: temperature, type: float, access: r}
+devices:
+  - {key: sim1, product: sensor}
+  - {key: mqtt1, product: sensor, driver: mqtt, settings: {broker: plant}}
+  - key: modbus1
+    product: sensor
+    driver: modbus
+    settings:
+      endpoint: "127.0.0.1:)",
+                                      FreeLoopbackPort(), R"("
+      registers: {temperature: {table: input, address: 0, type: float32}}
+)");
+  return path;
+}
+
 TEST(MonitoringTest, EveryMetricTheDashboardAndRulesNameIsExportedAndCleanForPromtool) {
-  Stack stack;
-  ASSERT_TRUE(stack.started()) << stack.logs();
   TempDir dir;
+  Stack stack(StackOptions{.fleet = DriverFleet(dir)});
+  ASSERT_TRUE(stack.started()) << stack.logs();
   std::set<std::string> exported;
   for (ServiceProcess* service : {&stack.frontend(), &stack.device(), &stack.auth()}) {
     const HttpResult scrape = HttpGet(service->port("metrics_port"), "/metrics");
@@ -90,6 +120,15 @@ TEST(MonitoringTest, EveryMetricTheDashboardAndRulesNameIsExportedAndCleanForPro
           << file << " names " << name << ", which no service exports";
     }
   }
+  // And the other way: every family of Northbound's and every process metric has a panel.
+  const std::set<std::string> on_dashboard = MetricsNamedIn(kDashboard);
+  for (const std::string& name : exported) {
+    if (name.rfind("northbound_", 0) == 0 || name.rfind("process_", 0) == 0) {
+      EXPECT_TRUE(on_dashboard.count(name)) << name << " is exported but on no dashboard panel";
+    }
+  }
+  EXPECT_TRUE(exported.count("northbound_mqtt_broker_connected")) << "the MQTT driver's families";
+  EXPECT_TRUE(exported.count("northbound_modbus_requests_total")) << "the Modbus driver's families";
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "ws-frontend/src/device_client.h"
 
+#include "common/grpc_channel.h"
 #include "grpcpp/grpcpp.h"
 
 namespace nb::frontend {
@@ -10,12 +11,7 @@ DeviceClient::DeviceClient(const std::string& target, int channels,
     grpc::ChannelArguments arguments;
     // Without this, channels to the same target share one subchannel (one connection).
     arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
-    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
-    arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-    // A restarted device-service is found again quickly.
-    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2'000);
-    channels_.push_back(grpc::CreateCustomChannel(target, credentials, arguments));
+    channels_.push_back(BackendChannel(target, credentials, arguments));
     stubs_.push_back(northbound::device::v1::DeviceService::NewStub(channels_.back()));
   }
 }

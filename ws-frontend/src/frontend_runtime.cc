@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_channel.h"
 #include "common/log.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -70,7 +71,7 @@ FrontendRuntime::FrontendRuntime(const FrontendRuntimeOptions& options,
       io_(options.threads),
       metrics_(metrics_registry),
       devices_(options.device_service, options.device_channels, backend_credentials),
-      auth_(grpc::CreateChannel(options.auth_service, backend_credentials), io_, options.auth_cache,
+      auth_(BackendChannel(options.auth_service, backend_credentials), io_, options.auth_cache,
             options.auth_timeout, [this](bool hit) { metrics_.CountAuthCache(hit); }),
       tls_(std::move(tls)),
       tls_timer_(std::make_unique<boost::asio::steady_timer>(io_)) {

@@ -1,6 +1,11 @@
 #include "device-service/src/fleet.h"
 
+#include <fstream>
+#include <iterator>
+
+#include "device-service/src/driver_registry.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace nb::device {
 namespace {
@@ -102,6 +107,23 @@ TEST(FleetTest, DemoFleetLoads) {
   absl::StatusOr<Fleet> fleet = LoadFleetFile(NB_DEMO_FLEET);
   ASSERT_TRUE(fleet.ok()) << fleet.status();
   EXPECT_GE(fleet->products.size(), 2u);
+}
+
+// The example fleet of k8s/overlays/production loads with the built-in drivers. Its
+// broker password lives in a Secret mounted at /run/secrets/mqtt; here a file of the test's
+// stands in for it.
+TEST(FleetTest, ProductionExampleFleetLoads) {
+  std::ifstream in(NB_PRODUCTION_FLEET);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string secret = "/run/secrets/mqtt/password";
+  const size_t at = text.find(secret);
+  ASSERT_NE(at, std::string::npos);
+  testing::TempDir dir;
+  std::ofstream(dir.File("password")) << "broker-password\n";
+  text.replace(at, secret.size(), dir.File("password"));
+  absl::StatusOr<Fleet> fleet = ParseFleet(text, "fleet.yaml", DriverRegistry::Builtin());
+  ASSERT_TRUE(fleet.ok()) << fleet.status();
+  EXPECT_EQ(fleet->products.size(), 2u);
 }
 
 }  // namespace
