@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "common/ports_file.h"
 #include "common/signals.h"
@@ -12,6 +13,13 @@ namespace nb {
 std::unique_ptr<ServiceRuntime> ServiceRuntime::Init(int argc, char** argv, std::string service,
                                                      std::string usage) {
   BlockTerminationSignals();
+#ifdef NDEBUG
+  // Debian's Abseil is built without NDEBUG, so by default every absl::Mutex (gRPC's locks
+  // are absl::Mutex) records lock order in a global graph on each acquisition, to detect
+  // deadlocks: a measurable share of the command path (docs/performance.md). Release
+  // builds turn it off; debug and sanitizer builds, which run the tests, keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
   ParseFlags(argc, argv, usage);
   auto runtime = std::unique_ptr<ServiceRuntime>(new ServiceRuntime());
   runtime->service_ = std::move(service);
