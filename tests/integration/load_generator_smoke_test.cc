@@ -15,16 +15,17 @@ TEST(LoadGeneratorSmokeTest, EveryScenarioRunsAndReports) {
   Stack stack;
   ASSERT_TRUE(stack.started()) << stack.logs();
   const std::string token = stack.FullToken();
-  for (const char* scenario : {"read", "multi", "events"}) {
+  for (const std::string scenario : {"read", "multi", "events", "idle"}) {
     const CommandResult result = RunCommand(
         absl::StrCat(NB_LOAD_GENERATOR_BIN, " --port=", stack.ws_port(), " --token=", token,
                      " --connections=5 --seconds=1 --scenario=", scenario,
                      " --frontend_pid=", stack.frontend().process().pid()));
     EXPECT_EQ(result.exit_status, 0) << result.output;
     EXPECT_NE(result.output.find("connected=5"), std::string::npos) << result.output;
-    EXPECT_NE(result.output.find(std::string(scenario) == "events" ? "events received" : "p99="),
-              std::string::npos)
-        << result.output;
+    const char* figure = scenario == "events" ? "events received"
+                         : scenario == "idle" ? "KiB per connection"
+                                              : "p99=";
+    EXPECT_NE(result.output.find(figure), std::string::npos) << result.output;
   }
 }
 
