@@ -43,6 +43,17 @@ inline long Flag(int argc, char** argv, const std::string& name, long fallback) 
   return fallback;
 }
 
+// Parses "--name=value" arguments into strings with defaults.
+inline std::string StringFlag(int argc, char** argv, const std::string& name,
+                              const std::string& fallback) {
+  const std::string prefix = "--" + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind(prefix, 0) == 0) return arg.substr(prefix.size());
+  }
+  return fallback;
+}
+
 }  // namespace nb::bench
 
 #endif  // NORTHBOUND_TESTS_BENCH_BENCH_STATS_H_

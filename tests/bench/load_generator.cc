@@ -177,16 +177,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   long sequence_ = 0;
 };
 
-std::string StringFlag(int argc, char** argv, const std::string& name,
-                       const std::string& fallback) {
-  const std::string prefix = "--" + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg.rfind(prefix, 0) == 0) return arg.substr(prefix.size());
-  }
-  return fallback;
-}
-
 // "--measure=ws-frontend:123,device-service:456"
 std::vector<std::pair<std::string, long>> Processes(const std::string& spec) {
   std::vector<std::pair<std::string, long>> processes;
@@ -203,17 +193,18 @@ std::vector<std::pair<std::string, long>> Processes(const std::string& spec) {
 int main(int argc, char** argv) {
   Config config;
   config.port = static_cast<int>(nb::bench::Flag(argc, argv, "port", 8080));
-  config.token = StringFlag(argc, argv, "token", "");
-  config.scenario = StringFlag(argc, argv, "scenario", "read");
-  config.product = StringFlag(argc, argv, "product", config.product);
-  config.devices = StringFlag(argc, argv, "devices", config.scenario == "multi" ? "*" : "device1");
+  config.token = nb::bench::StringFlag(argc, argv, "token", "");
+  config.scenario = nb::bench::StringFlag(argc, argv, "scenario", "read");
+  config.product = nb::bench::StringFlag(argc, argv, "product", config.product);
+  config.devices =
+      nb::bench::StringFlag(argc, argv, "devices", config.scenario == "multi" ? "*" : "device1");
   config.in_flight = nb::bench::Flag(argc, argv, "in_flight", 1);
   const long connections = nb::bench::Flag(argc, argv, "connections", 10);
   const long seconds = nb::bench::Flag(argc, argv, "seconds", 10);
   const long frontend_pid = nb::bench::Flag(argc, argv, "frontend_pid", 0);
-  const std::string label = StringFlag(argc, argv, "label", "northbound");
-  const std::string json_file = StringFlag(argc, argv, "json", "");
-  const auto processes = Processes(StringFlag(argc, argv, "measure", ""));
+  const std::string label = nb::bench::StringFlag(argc, argv, "label", "northbound");
+  const std::string json_file = nb::bench::StringFlag(argc, argv, "json", "");
+  const auto processes = Processes(nb::bench::StringFlag(argc, argv, "measure", ""));
   if (config.token.empty() || config.in_flight < 1 ||
       (config.scenario != "read" && config.scenario != "multi" && config.scenario != "events" &&
        config.scenario != "idle")) {

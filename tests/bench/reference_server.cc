@@ -11,7 +11,6 @@
 #include <csignal>
 #include <cstdio>
 #include <deque>
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -24,6 +23,7 @@
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "boost/json/value.hpp"
+#include "common/ports_file.h"
 #include "tests/bench/bench_stats.h"
 
 namespace {
@@ -107,18 +107,15 @@ void Accept(asio::ip::tcp::acceptor& acceptor) {
 
 int main(int argc, char** argv) {
   const long port = nb::bench::Flag(argc, argv, "port", 0);
-  std::string ports_file;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg.rfind("--ports_file=", 0) == 0) ports_file = arg.substr(13);
-  }
   asio::io_context io(1);
   asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
                                                                static_cast<unsigned short>(port)));
   const int bound = acceptor.local_endpoint().port();
-  if (!ports_file.empty()) {
-    std::ofstream(ports_file + ".tmp") << absl::StrCat(R"({"http_port":)", bound, "}\n");
-    std::rename((ports_file + ".tmp").c_str(), ports_file.c_str());
+  if (absl::Status written = nb::WritePortsFile(nb::bench::StringFlag(argc, argv, "ports_file", ""),
+                                                {{"http_port", bound}});
+      !written.ok()) {
+    std::fprintf(stderr, "reference_server: %s\n", std::string(written.message()).c_str());
+    return 1;
   }
   std::printf("reference_server: ws://127.0.0.1:%d/\n", bound);
   std::fflush(stdout);
