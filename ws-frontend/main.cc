@@ -14,9 +14,11 @@ ABSL_FLAG(std::string, device_service, "localhost:50051", "device-service gRPC a
 ABSL_FLAG(std::string, auth_service, "localhost:50052", "auth-service gRPC address.");
 ABSL_FLAG(int, device_channels, 4,
           "gRPC connections to device-service; subscriptions are spread over them.");
+ABSL_FLAG(bool, console, true, "Serve the operator console at /console/ (docs/console.md).");
 ABSL_FLAG(std::string, allowed_origins, "",
           "Comma-separated exact browser origins allowed to connect, e.g. "
-          "https://dash.example.com. Requests without Origin are always allowed.");
+          "https://dash.example.com. Requests without Origin, and pages of the frontend's own "
+          "host (the console), are always allowed.");
 ABSL_FLAG(int, max_frame_bytes, 64 * 1024, "Largest client frame; larger closes with 1009.");
 ABSL_FLAG(int, max_subscriptions, 128, "Live subscriptions per connection.");
 ABSL_FLAG(double, frames_per_second, 100, "Sustained client frames per second per connection.");
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   options.device_service = absl::GetFlag(FLAGS_device_service);
   options.auth_service = absl::GetFlag(FLAGS_auth_service);
   options.device_channels = absl::GetFlag(FLAGS_device_channels);
+  options.serve_console = absl::GetFlag(FLAGS_console);
   options.allowed_origins =
       absl::StrSplit(absl::GetFlag(FLAGS_allowed_origins), ',', absl::SkipWhitespace());
   options.auth_cache = std::chrono::milliseconds(absl::GetFlag(FLAGS_auth_cache_ms));

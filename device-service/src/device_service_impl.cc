@@ -327,7 +327,7 @@ grpc::ServerUnaryReactor* DeviceServiceImpl::ListDevices(
     const std::vector<const DeviceEntry*> devices =
         VisibleDevices(permissions, request->product_key());
     for (size_t i = offset; i < devices.size() && i < offset + page_size; ++i) {
-      FillDevice(*devices[i], false, *response->add_devices());
+      FillDevice(*devices[i], request->include_values(), *response->add_devices());
     }
     if (offset + page_size < devices.size()) {
       response->set_next_page_token(absl::StrCat(offset + page_size));

@@ -104,7 +104,7 @@ class DeviceAuthTest : public ::testing::Test {
 DeviceServiceFixture* DeviceAuthTest::fixture_ = nullptr;
 
 TEST_F(DeviceAuthTest, NoTokenOrAWrongOneIsUnauthenticatedOnEveryCall) {
-  for (const std::string token :
+  for (const std::string& token :
        {std::string(), "nbt_" + std::string(43, 'Z'), std::string("garbage")}) {
     SCOPED_TRACE(token.empty() ? "no token" : token);
     auto stub = fixture_->StubFor(token);

@@ -15,6 +15,11 @@ namespace http = beast::http;
 
 HttpResult HttpGet(int port, const std::string& target,
                    const std::map<std::string, std::string>& headers) {
+  return HttpRequest(port, "GET", target, headers);
+}
+
+HttpResult HttpRequest(int port, const std::string& method, const std::string& target,
+                       const std::map<std::string, std::string>& headers) {
   HttpResult result;
   boost::asio::io_context io;
   beast::tcp_stream stream(io);
@@ -24,7 +29,7 @@ HttpResult HttpGet(int port, const std::string& target,
                                                 static_cast<unsigned short>(port)),
                  error);
   if (error) return result;
-  http::request<http::empty_body> request(http::verb::get, target, 11);
+  http::request<http::empty_body> request(http::string_to_verb(method), target, 11);
   request.set(http::field::host, "127.0.0.1");
   for (const auto& [name, value] : headers) request.set(name, value);
   http::write(stream, request, error);

@@ -17,6 +17,10 @@ struct HttpResult {
 HttpResult HttpGet(int port, const std::string& target,
                    const std::map<std::string, std::string>& headers = {});
 
+// The same with another method (GET, POST, DELETE ...), no body.
+HttpResult HttpRequest(int port, const std::string& method, const std::string& target,
+                       const std::map<std::string, std::string>& headers = {});
+
 // The value of an unlabelled (or fully labelled, e.g. `name{kind="x"}`) sample in the
 // /metrics exposition on `port`; -1 when absent or unreachable.
 double ScrapeMetric(int port, const std::string& sample);

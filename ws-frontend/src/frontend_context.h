@@ -41,6 +41,8 @@ struct FrontendContext {
   FrontendState state;
   SessionLimits limits;
   std::vector<std::string> allowed_origins;
+  // Serve the operator console under /console/ (docs/console.md).
+  bool serve_console = true;
   FrontendMetrics* metrics = nullptr;
   AuthClient* auth = nullptr;
   DeviceClient* devices = nullptr;

@@ -77,10 +77,28 @@ FrontendMetrics::FrontendMetrics(prometheus::Registry& registry) {
   cache_misses_ = &cache.Add({{"result", "miss"}});
   auto& rpc = prometheus::BuildHistogram()
                   .Name(MetricName("frontend", "device_rpc_latency", "seconds"))
-                  .Help("Duration of device-service calls made for subscriptions, by RPC.")
+                  .Help(
+                      "Duration of device-service calls made for subscriptions and the HTTP "
+                      "API, by RPC.")
                   .Register(registry);
-  for (const char* name : {"send", "subscribe"})
+  for (const char* name :
+       {"send", "subscribe", "list_products", "get_product", "list_devices", "get_device"}) {
     device_rpc_[name] = &rpc.Add({{"rpc", name}}, LatencyBuckets());
+  }
+  auto& api = prometheus::BuildCounter()
+                  .Name(MetricName("frontend", "api_requests", "", true))
+                  .Help("Answers of the HTTP API (/api/v1/), by HTTP status.")
+                  .Register(registry);
+  for (int status : {200, 400, 401, 403, 404, 405, 500, 503, 504}) {
+    api_requests_by_status_[status] = &api.Add({{"status", std::to_string(status)}});
+  }
+}
+
+void FrontendMetrics::CountApiRequest(int status) {
+  // The children are every status http_api.cc answers with.
+  if (auto it = api_requests_by_status_.find(status); it != api_requests_by_status_.end()) {
+    it->second->Increment();
+  }
 }
 
 void FrontendMetrics::CountFrameIn(const std::string& type) {

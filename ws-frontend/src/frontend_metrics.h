@@ -29,8 +29,11 @@ class FrontendMetrics {
   void CountError(ErrorCode code);
   void CountClose(int code);
   void CountAuthCache(bool hit);
-  // rpc: send or subscribe; from start to the end of the stream.
+  // rpc: send or subscribe, from start to the end of the stream; list_products,
+  // get_product, list_devices or get_device for the HTTP API.
   void ObserveDeviceRpc(const std::string& rpc, double seconds);
+  // One answer of the HTTP API (docs/protocol.md §11), by HTTP status.
+  void CountApiRequest(int status);
   // wss:// only: handshakes that failed (wrong CA, no client certificate, timeout ...).
   void CountTlsHandshakeFailure() { tls_handshake_failures_->Increment(); }
   // result: ok or error.
@@ -48,6 +51,7 @@ class FrontendMetrics {
   prometheus::Counter* cache_hits_;
   prometheus::Counter* cache_misses_;
   std::map<std::string, prometheus::Histogram*> device_rpc_;
+  std::map<int, prometheus::Counter*> api_requests_by_status_;
   prometheus::Counter* tls_handshake_failures_;
   prometheus::Counter* tls_reloads_ok_;
   prometheus::Counter* tls_reloads_failed_;

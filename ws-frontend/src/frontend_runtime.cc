@@ -79,6 +79,7 @@ FrontendRuntime::FrontendRuntime(const FrontendRuntimeOptions& options,
   if (tls_) metrics_.tls_certificate_expiry().Set(static_cast<double>(tls_->not_after()));
   context_.limits = options.limits;
   context_.allowed_origins = options.allowed_origins;
+  context_.serve_console = options.serve_console;
   context_.metrics = &metrics_;
   context_.devices = &devices_;
   context_.auth = &auth_;

@@ -31,6 +31,7 @@ struct FrontendRuntimeOptions {
   std::string auth_service = "localhost:50052";
   int device_channels = 4;
   std::vector<std::string> allowed_origins;
+  bool serve_console = true;
   SessionLimits limits;
   std::chrono::milliseconds auth_cache{5000};
   std::chrono::milliseconds auth_timeout{2000};

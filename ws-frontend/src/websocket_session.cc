@@ -24,11 +24,13 @@ constexpr auto kCloseHandshakeLimit = std::chrono::seconds(5);
 
 }  // namespace
 
-WebsocketSession::WebsocketSession(ClientStream stream, FrontendContext& context, std::string token)
+WebsocketSession::WebsocketSession(ClientStream stream, FrontendContext& context, std::string token,
+                                   std::string subprotocol)
     : ws_(std::move(stream)),
       strand_(*ws_.get_executor().target<Strand>()),
       context_(context),
       token_(std::move(token)),
+      subprotocol_(std::move(subprotocol)),
       slow_timer_(strand_),
       rate_(context.limits.frames_per_second, context.limits.frame_burst),
       close_timer_(strand_) {}
@@ -46,9 +48,13 @@ void WebsocketSession::Run(Request request) {
     timeout.keep_alive_pings = true;
     self->ws_.set_option(timeout);
     self->ws_.read_message_max(self->context_.limits.max_frame_bytes);
-    self->ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
-      response.set(beast::http::field::server, "northbound-ws-frontend");
-    }));
+    self->ws_.set_option(websocket::stream_base::decorator(
+        [subprotocol = self->subprotocol_](websocket::response_type& response) {
+          response.set(beast::http::field::server, "northbound-ws-frontend");
+          if (!subprotocol.empty()) {
+            response.set(beast::http::field::sec_websocket_protocol, subprotocol);
+          }
+        }));
     self->ws_.async_accept(*request,
                            [self, request](beast::error_code error) { self->OnAccept(error); });
   });

@@ -37,7 +37,9 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  WebsocketSession(ClientStream stream, FrontendContext& context, std::string token);
+  // `subprotocol`, when not empty, is the Sec-WebSocket-Protocol the handshake answers with.
+  WebsocketSession(ClientStream stream, FrontendContext& context, std::string token,
+                   std::string subprotocol = {});
   ~WebsocketSession() override;
 
   // Completes the upgrade of `request`, then authenticates.
@@ -96,6 +98,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   Strand strand_;
   FrontendContext& context_;
   const std::string token_;
+  const std::string subprotocol_;
   boost::beast::flat_buffer buffer_;
 
   bool accepted_ = false;
