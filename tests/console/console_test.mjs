@@ -6,6 +6,8 @@
 //   NB_TOKEN         a client token allowed read, write, invoke and events on the demo fleet
 //   NB_ARTIFACTS     where screenshots go
 //   NB_CHROMIUM      the browser (default /usr/bin/chromium)
+//   NB_CONSOLE_SCENARIO  demo (default): the demo fleet, everything a user does;
+//                        large: a fleet of NB_DEVICES devices, every tenth offline
 //
 // Exits 0 when every check passed; otherwise prints the failed check and exits 1.
 
@@ -16,6 +18,7 @@ import { chromium } from 'playwright-core';
 const url = process.env.NB_CONSOLE_URL;
 const token = process.env.NB_TOKEN;
 const artifacts = process.env.NB_ARTIFACTS ?? '.';
+const scenario = process.env.NB_CONSOLE_SCENARIO ?? 'demo';
 const TIMEOUT = 20000;
 
 function check(condition, what) {
@@ -48,8 +51,51 @@ try {
     }
   });
 
-  // Signing in with a wrong token says so in plain words.
   await page.goto(url);
+  if (scenario === 'large') {
+    await large(page);
+  } else {
+    await demo(page, urls);
+  }
+  check(problems.length === 0, `no script errors or policy violations (${problems.join('; ')})`);
+  console.log('console test passed');
+} catch (error) {
+  console.error(error.message);
+  if (page) await page.screenshot({ path: join(artifacts, `console-${scenario}-failure.png`) }).catch(() => {});
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
+
+async function signIn(page) {
+  await page.fill('#token', token);
+  await page.click('#token-form button[type=submit]');
+  await page.locator('#connection', { hasText: /^connected$/ }).waitFor();
+}
+
+async function large(page) {
+  const total = Number(process.env.NB_DEVICES);
+  await signIn(page);
+  await page.locator('#fleet-count', { hasText: `${total} of ${total} devices` }).waitFor();
+  check(true, `all ${total} devices are listed (paged through the API)`);
+  const rows = await page.locator('#fleet-rows .fleet-row').count();
+  check(rows > 0 && rows < 100, `only the visible rows are in the page (${rows} of ${total})`);
+  await page.locator('#fleet-rows').evaluate((list) => { list.scrollTop = list.scrollHeight; });
+  await page.locator(`[data-device="big-product/dev${total}"]`).waitFor();
+  check(true, `scrolling to the end shows dev${total}`);
+  await page.selectOption('#filter-state', 'offline');
+  await page.locator('#fleet-count', { hasText: `${total / 10} of ${total} devices` }).waitFor();
+  check(await page.locator('#fleet-rows .fleet-row .state.online').count() === 0,
+        `filtering by state leaves the ${total / 10} offline devices`);
+  await page.selectOption('#filter-state', '');
+  await page.fill('#filter-text', `dev${total - 1}`);
+  await page.locator(`[data-device="big-product/dev${total - 1}"] .state`, { hasText: 'online' }).waitFor();
+  check(true, `searching finds dev${total - 1}, online`);
+  await page.screenshot({ path: join(artifacts, 'console-large.png') });
+}
+
+async function demo(page, urls) {
+  // Signing in with a wrong token says so in plain words.
   await page.fill('#token', 'nbt_' + 'x'.repeat(43));
   await page.click('#token-form button[type=submit]');
   await page.locator('#sign-in-error').waitFor({ state: 'visible' });
@@ -58,9 +104,7 @@ try {
   check(await page.evaluate(() => sessionStorage.length === 0), 'a refused token is not kept');
 
   // The right one shows the fleet: device1 online, with its temperature.
-  await page.fill('#token', token);
-  await page.click('#token-form button[type=submit]');
-  await page.locator('#connection', { hasText: /^connected$/ }).waitFor();
+  await signIn(page);
   check(true, 'the WebSocket connected (the token as a subprotocol)');
   const row = page.locator('[data-device="sagoo-product/device1"]');
   await row.locator('.state', { hasText: 'online' }).waitFor();
@@ -106,6 +150,8 @@ try {
   // A property report arrives in the live log.
   await page.locator('#events li[data-topic="message/property/report"]').first().waitFor();
   check(true, 'a live property report arrives in the event log');
+  await page.click('#events-clear');
+  check(await page.locator('#events li').count() <= 1, 'Clear empties the event log');
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(artifacts, 'console-device.png') });
 
@@ -116,16 +162,13 @@ try {
   await page.locator('#raw-log li.in', { hasText: '"type":"pong"' }).waitFor();
   check(true, 'a raw ping is answered with a pong');
 
+  // A reload keeps the session (the token is in the tab's sessionStorage).
+  await page.reload();
+  await page.locator('#connection', { hasText: /^connected$/ }).waitFor();
+  check(await page.locator('#sign-in').isHidden(), 'a reload stays signed in');
+
   // The token is in no URL the page loaded or connected to.
   check(urls.length > 0 && urls.every((u) => !u.includes(token)),
         `none of the ${urls.length} URLs the page used carries the token`);
   check(!page.url().includes(token), 'the page URL does not carry the token');
-  check(problems.length === 0, `no script errors or policy violations (${problems.join('; ')})`);
-  console.log('console test passed');
-} catch (error) {
-  console.error(error.message);
-  if (page) await page.screenshot({ path: join(artifacts, 'console-failure.png') }).catch(() => {});
-  process.exitCode = 1;
-} finally {
-  await browser.close();
 }
