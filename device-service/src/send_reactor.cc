@@ -77,12 +77,22 @@ class SendStream final : public GuardedStream {
         });
     if (!operation.ok()) return Reject(operation.status());
     bool cancel_now;
+    Next next;
+    bool answered;
     {
       MutexLock lock(mu_);
       operation_ = *operation;
       cancel_now = end_.has_value();
+      // Devices that answered at once (a simulator, a cache) make the metadata go with
+      // their replies: one operation instead of two or three, and nothing learnt later.
+      answered = !cancel_now && (!queue_.empty() || all_replied_);
+      if (answered) {
+        writing_ = false;
+        next = Decide();
+      }
     }
     if (cancel_now) (*operation)->Cancel();
+    if (answered) return Act(next);
     reactor_->StartSendInitialMetadata();
   }
 
@@ -180,6 +190,11 @@ class SendStream final : public GuardedStream {
       queue_.pop_front();
       writing_ = true;
       next.step = WriteStep::kWrite;
+      if (queue_.empty() && all_replied_) {
+        // The last reply carries the status with it.
+        finished_ = true;
+        next.step = WriteStep::kWriteAndFinish;
+      }
     } else if (all_replied_) {
       finished_ = true;
       next.step = WriteStep::kFinish;
@@ -189,6 +204,9 @@ class SendStream final : public GuardedStream {
 
   void Act(const Next& next) {
     if (next.step == WriteStep::kWrite) reactor_->StartWrite(&current_);
+    if (next.step == WriteStep::kWriteAndFinish) {
+      reactor_->StartWriteAndFinish(&current_, grpc::WriteOptions(), grpc::Status::OK);
+    }
     if (next.step == WriteStep::kFinish) reactor_->Finish(ToGrpcStatus(next.status, *context_));
   }
 
@@ -199,7 +217,8 @@ class SendStream final : public GuardedStream {
   std::deque<devicepb::SendReply> queue_ ABSL_GUARDED_BY(mu_);
   devicepb::SendReply current_;
   std::shared_ptr<SendOperation> operation_ ABSL_GUARDED_BY(mu_);
-  // The initial metadata, sent once the command is dispatched, is the first write.
+  // The initial metadata, sent once the command is dispatched, is the first write (unless
+  // the replies are there by then: Start).
   bool writing_ ABSL_GUARDED_BY(mu_) = true;
   bool all_replied_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

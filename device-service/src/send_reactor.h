@@ -10,8 +10,9 @@
 namespace nb::device {
 
 // What a server-streaming reactor should do next, decided under its stream's lock and
-// done outside it (Send here, Subscribe in device_service_impl.cc).
-enum class WriteStep { kNothing, kWrite, kFinish };
+// done outside it (Send here, Subscribe in device_service_impl.cc). kWriteAndFinish
+// sends the last message and the status in one operation.
+enum class WriteStep { kNothing, kWrite, kWriteAndFinish, kFinish };
 
 // Serves one DeviceService.Send: once `authorizer` vouches for the caller and its
 // permissions cover the request, starts the command on `dispatcher` and streams one reply

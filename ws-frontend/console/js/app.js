@@ -82,6 +82,15 @@ function logFrame(direction, text) {
   appendLog($('raw-log'), entry, 1000);
 }
 
+async function refreshFleet(token) {
+  try {
+    fleet.setDevices(await allDevices(token));
+    device.refresh();
+  } catch (e) {
+    if (e.status === 401) signInFailed(`The token was not accepted: ${e.message}.`);
+  }
+}
+
 async function start(token) {
   $('sign-in-error').hidden = true;
   setConnection('connecting', 'signing in…');
@@ -96,8 +105,16 @@ async function start(token) {
     return signInFailed(`${e.code}: ${describe(e.code)} (${e.message})`);
   }
   sessionStorage.setItem(TOKEN_KEY, token);
+  let connectedBefore = false;
   connection = new Connection(token, {
-    state: setConnection,
+    state: (state, text) => {
+      setConnection(state, text);
+      if (state !== 'open') return;
+      // Back after a drop: what happened meanwhile (devices gone offline, new values) is
+      // read again, since the live events of that time were lost with the connection.
+      if (connectedBefore) refreshFleet(token);
+      connectedBefore = true;
+    },
     authError: (message) => signInFailed(`The token was not accepted: ${message}.`),
     frame: logFrame,
   });

@@ -39,16 +39,23 @@ export class FleetView {
     }
   }
 
+  // The whole fleet, as the API gives it. A device already shown keeps its object (the
+  // device view may hold it), updated in place.
   setDevices(devices) {
-    this.devices = devices.map((d) => ({
-      productKey: d.productKey,
-      deviceKey: d.deviceKey,
-      name: d.name,
-      driver: d.driver,
-      online: d.online,
-      lastSeenMs: Number(d.lastSeenMs) || 0,
-      values: d.lastValues ?? {},
-    }));
+    const known = this.index ?? new Map();
+    this.devices = devices.map((d) => {
+      const fresh = {
+        productKey: d.productKey,
+        deviceKey: d.deviceKey,
+        name: d.name,
+        driver: d.driver,
+        online: d.online,
+        lastSeenMs: Number(d.lastSeenMs) || 0,
+        values: d.lastValues ?? {},
+      };
+      const shown = known.get(`${d.productKey}/${d.deviceKey}`);
+      return shown ? Object.assign(shown, fresh) : fresh;
+    });
     this.index = new Map(this.devices.map((d) => [`${d.productKey}/${d.deviceKey}`, d]));
     this.refilter();
   }
