@@ -53,6 +53,11 @@ export class Connection {
 
   unsub(id) {
     if (!this.subs.has(id)) return;
+    if (this.ws?.readyState !== WebSocket.OPEN) {
+      // Not connected: the server holds nothing; just do not make it again.
+      this.subs.delete(id);
+      return;
+    }
     this.subs.get(id).persistent = false;
     this.send(JSON.stringify({ type: 'unsub', id }));
   }
