@@ -85,8 +85,12 @@ async function large(page) {
   check(true, `scrolling to the end shows dev${total}`);
   await page.selectOption('#filter-state', 'offline');
   await page.locator('#fleet-count', { hasText: `${total / 10} of ${total} devices` }).waitFor();
-  check(await page.locator('#fleet-rows .fleet-row .state.online').count() === 0,
-        `filtering by state leaves the ${total / 10} offline devices`);
+  // The rows follow on the next frame: wait for them to show offline devices only.
+  await page.waitForFunction(() => {
+    const rows = document.querySelectorAll('#fleet-rows .fleet-row');
+    return rows.length > 0 && [...rows].every((row) => row.querySelector('.state.offline'));
+  });
+  check(true, `filtering by state leaves the ${total / 10} offline devices`);
   await page.selectOption('#filter-state', '');
   await page.fill('#filter-text', `dev${total - 1}`);
   await page.locator(`[data-device="big-product/dev${total - 1}"] .state`, { hasText: 'online' }).waitFor();

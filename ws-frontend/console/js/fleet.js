@@ -83,7 +83,6 @@ export class FleetView {
       (!product || d.productKey === product) &&
       (!state || (state === 'online') === d.online) &&
       (!text || d.deviceKey.toLowerCase().includes(text) || (d.name ?? '').toLowerCase().includes(text)));
-    this.count.textContent = `${this.visible.length} of ${this.devices.length} devices`;
     this.schedule();
   }
 
@@ -96,6 +95,8 @@ export class FleetView {
   }
 
   render() {
+    // The count and the rows change in the same frame: what the count says is on screen.
+    this.count.textContent = `${this.visible.length} of ${this.devices.length} devices`;
     this.spacer.style.height = `${this.visible.length * ROW_HEIGHT}px`;
     const first = Math.max(0, Math.floor(this.rows.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(this.visible.length,
