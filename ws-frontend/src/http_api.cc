@@ -244,10 +244,9 @@ void ServeApi(FrontendContext& context, http::verb method, absl::string_view tar
   if (auto* answer = std::get_if<ApiAnswer>(&parsed)) return done(std::move(*answer));
   // The token is checked here too, not only by device-service, so that the API refuses
   // what a WebSocket session would, whatever device-service's own settings.
-  FrontendContext* const shared = &context;
   context.auth->Validate(
       token, false,
-      [shared, token, route = std::get<Route>(std::move(parsed)),
+      [&context, token, route = std::get<Route>(std::move(parsed)),
        done = std::move(done)](absl::StatusOr<auth::ValidateTokenResponse> result) mutable {
         if (!result.ok()) {
           return done(Error(http::status::service_unavailable, "SERVER_NOT_AVAILABLE",
@@ -256,7 +255,7 @@ void ServeApi(FrontendContext& context, http::verb method, absl::string_view tar
         if (result->status() != auth::VALID) {
           return done(Error(http::status::unauthorized, "UNAUTHENTICATED", "invalid token"));
         }
-        Dispatch(*shared, token, route, std::move(done));
+        Dispatch(context, token, route, std::move(done));
       });
 }
 

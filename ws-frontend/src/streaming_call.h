@@ -184,24 +184,19 @@ class StreamingCall final : public grpc::ClientReadReactor<Response> {
   void Deliver() {
     while (!released_) {
       std::optional<Response> message;
-      bool done = false;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        if (stopped_) {
-          // Cancelled: nothing more is delivered; let go once no reaction can post.
-          done = !reading_ && !drain_posted_;
-        } else if (!inbox_.empty()) {
-          if (!credit_) return;
-          credit_ = false;
-          message.emplace(std::move(inbox_.front()));
-          inbox_.pop_front();
-        } else {
-          done = ended_ && !reading_ && !drain_posted_;
-          if (!done) return;
+        if (inbox_.empty()) {
+          // Ended or cancelled (a cancel empties the inbox): let go once no reaction can
+          // post again.
+          if ((ended_ || stopped_) && !reading_ && !drain_posted_) break;
+          return;
         }
+        if (!credit_) return;
+        credit_ = false;
+        message.emplace(std::move(inbox_.front()));
+        inbox_.pop_front();
       }
-      if (done) return Release();
-      if (!message) return;
       auto sink = sink_.lock();
       if (!sink) return DoCancel();
       // The sink may call Resume (or Cancel) from inside; both come back here safely.
@@ -209,6 +204,7 @@ class StreamingCall final : public grpc::ClientReadReactor<Response> {
       sink->OnStreamMessage(call_id_, std::move(*message));
       delivering_ = false;
     }
+    Release();
   }
 
   void DoResume() {
