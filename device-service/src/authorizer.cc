@@ -55,6 +55,11 @@ void Authorizer::CountDenied() { denied_->Increment(); }
 
 void Authorizer::Authorize(grpc::CallbackServerContext& context,
                            std::function<void(absl::StatusOr<Caller>)> done) {
+  Authorize(BearerToken(context), std::move(done));
+}
+
+void Authorizer::Authorize(const std::string& token,
+                           std::function<void(absl::StatusOr<Caller>)> done) {
   if (auth_ == nullptr) {
     if (allow_unauthenticated_) {
       allowed_->Increment();
@@ -63,11 +68,11 @@ void Authorizer::Authorize(grpc::CallbackServerContext& context,
     unavailable_->Increment();
     return done(AuthUnavailable());
   }
-  std::string token = BearerToken(context);
   if (token.empty()) {
     unauthenticated_->Increment();
     return done(absl::UnauthenticatedError(
-        "DeviceService needs a client token: metadata 'authorization: Bearer <token>'"));
+        "DeviceService needs a client token: metadata 'authorization: Bearer <token>' (or, "
+        "on a Commands stream, the command's token)"));
   }
   auth_->Validate(token, false, [this, token, done = std::move(done)](auto result) {
     if (!result.ok()) {

@@ -50,6 +50,8 @@ class Authorizer {
   // (auth-service cannot say). It runs inline (cache hit, no token) or on a gRPC thread.
   void Authorize(grpc::CallbackServerContext& context,
                  std::function<void(absl::StatusOr<Caller>)> done);
+  // The same for a token carried in a message (a command of a Commands stream).
+  void Authorize(const std::string& token, std::function<void(absl::StatusOr<Caller>)> done);
 
   // Re-checks `stream` on every change to the caller's client until the stream is gone.
   void Track(const Caller& caller, const std::shared_ptr<GuardedStream>& stream);

@@ -10,6 +10,7 @@
 #include "common/mutex.h"
 #include "common/permissions.h"
 #include "common/status.h"
+#include "device-service/src/command_stream.h"
 #include "device-service/src/send_reactor.h"
 
 namespace nb::device {
@@ -18,7 +19,7 @@ namespace authpb = northbound::auth::v1;
 
 // Shared state of one Subscribe stream; the same locking scheme as SendStream
 // (send_reactor.cc).
-class SubscribeStream final : public GuardedStream {
+class SubscribeStream final : public GuardedStream, public StoppableStream {
  public:
   SubscribeStream(grpc::ServerWriteReactor<devicepb::DeviceEvent>* reactor,
                   grpc::CallbackServerContext* context)
@@ -79,6 +80,7 @@ class SubscribeStream final : public GuardedStream {
     }
     Pump();
   }
+  void Stop(const absl::Status& status) override { End(status); }
 
   void Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) override {
     if (!permissions.ok()) return End(permissions.status());
@@ -164,33 +166,38 @@ DeviceServiceImpl::DeviceServiceImpl(DeviceRegistry& registry, CommandDispatcher
 
 DeviceServiceImpl::~DeviceServiceImpl() = default;
 
-bool DeviceServiceImpl::Register(const std::shared_ptr<SubscribeStream>& stream) {
+bool DeviceServiceImpl::Register(const std::shared_ptr<StoppableStream>& stream) {
   MutexLock lock(mu_);
   if (ending_) return false;
   streams_.push_back(stream);
   return true;
 }
 
-void DeviceServiceImpl::Unregister(const SubscribeStream* stream) {
+void DeviceServiceImpl::Unregister(const StoppableStream* stream) {
   MutexLock lock(mu_);
   std::erase_if(streams_, [&](const auto& s) { return s.get() == stream; });
 }
 
 void DeviceServiceImpl::EndSubscriptions() {
-  std::vector<std::shared_ptr<SubscribeStream>> streams;
+  std::vector<std::shared_ptr<StoppableStream>> streams;
   {
     MutexLock lock(mu_);
     ending_ = true;
     streams = streams_;
   }
   for (const auto& stream : streams) {
-    stream->End(absl::UnavailableError("device-service is stopping"));
+    stream->Stop(absl::UnavailableError("device-service is stopping"));
   }
 }
 
 grpc::ServerWriteReactor<devicepb::SendReply>* DeviceServiceImpl::Send(
     grpc::CallbackServerContext* context, const devicepb::SendRequest* request) {
   return StartSend(context, *request, dispatcher_, authorizer_);
+}
+
+grpc::ServerBidiReactor<devicepb::CommandRequests, devicepb::CommandEvents>*
+DeviceServiceImpl::Commands(grpc::CallbackServerContext* context) {
+  return StartCommands(context, dispatcher_, authorizer_, *this);
 }
 
 grpc::ServerWriteReactor<devicepb::DeviceEvent>* DeviceServiceImpl::Subscribe(

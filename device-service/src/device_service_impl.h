@@ -9,6 +9,7 @@
 #include "common/mutex.h"
 #include "device-service/src/authorizer.h"
 #include "device-service/src/command_dispatcher.h"
+#include "device-service/src/command_stream.h"
 #include "device-service/src/device_metrics.h"
 #include "device-service/src/device_registry.h"
 #include "device-service/src/event_bus.h"
@@ -31,7 +32,8 @@ absl::Status CheckSubscribeAllowed(const northbound::auth::v1::Permissions& perm
 // Authorizer; the client's permissions then decide what it may command and what listings
 // and event streams show it. Reactions only hand work to the authorizer, dispatcher and
 // event bus and start the next write; they never block.
-class DeviceServiceImpl final : public northbound::device::v1::DeviceService::CallbackService {
+class DeviceServiceImpl final : public northbound::device::v1::DeviceService::CallbackService,
+                                public StreamRegistry {
  public:
   DeviceServiceImpl(DeviceRegistry& registry, CommandDispatcher& dispatcher, EventBus& bus,
                     DeviceMetrics& metrics, Authorizer& authorizer, ServiceOptions options = {});
@@ -41,6 +43,8 @@ class DeviceServiceImpl final : public northbound::device::v1::DeviceService::Ca
       grpc::CallbackServerContext* context, const devicepb::SendRequest* request) override;
   grpc::ServerWriteReactor<devicepb::DeviceEvent>* Subscribe(
       grpc::CallbackServerContext* context, const devicepb::SubscribeRequest* request) override;
+  grpc::ServerBidiReactor<devicepb::CommandRequests, devicepb::CommandEvents>* Commands(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* context,
                                          const devicepb::ListProductsRequest* request,
                                          devicepb::ListProductsResponse* response) override;
@@ -54,14 +58,14 @@ class DeviceServiceImpl final : public northbound::device::v1::DeviceService::Ca
                                       const devicepb::GetDeviceRequest* request,
                                       devicepb::Device* response) override;
 
-  // Ends every live Subscribe stream with UNAVAILABLE so that shutdown need not wait for
-  // its deadline. Called from the main thread before the server shuts down.
+  // Ends every live Subscribe stream with UNAVAILABLE, and every Commands stream once its
+  // live commands are over, so that shutdown need not wait for its deadline. Called from
+  // the main thread before the server shuts down.
   void EndSubscriptions();
 
-  // The live Subscribe streams, so EndSubscriptions can reach them. Any thread. Register
-  // refuses once EndSubscriptions ran.
-  bool Register(const std::shared_ptr<SubscribeStream>& stream);
-  void Unregister(const SubscribeStream* stream);
+  // The live Subscribe and Commands streams, so EndSubscriptions can reach them.
+  bool Register(const std::shared_ptr<StoppableStream>& stream) override;
+  void Unregister(const StoppableStream* stream) override;
 
  private:
   // Authorizes the call, then finishes it with what `fill(permissions)` returns.
@@ -82,7 +86,7 @@ class DeviceServiceImpl final : public northbound::device::v1::DeviceService::Ca
   Authorizer& authorizer_;
   const ServiceOptions options_;
   Mutex mu_;
-  std::vector<std::shared_ptr<SubscribeStream>> streams_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<StoppableStream>> streams_ ABSL_GUARDED_BY(mu_);
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
 };
 

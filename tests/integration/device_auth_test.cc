@@ -25,16 +25,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-authpb::Permissions Grant(const std::string& product, std::vector<std::string> devices,
-                          std::vector<authpb::Operation> operations) {
-  authpb::Permissions permissions;
-  auto* grant = permissions.add_products();
-  grant->set_product_key(product);
-  for (const auto& device : devices) grant->add_device_keys(device);
-  for (auto operation : operations) permissions.add_operations(operation);
-  return permissions;
-}
-
 struct UnaryResult {
   grpc::Status status;
   ErrorCode code = ErrorCode::ERROR_CODE_UNSPECIFIED;
@@ -68,16 +58,6 @@ UnaryResult GetDevice(devicepb::DeviceService::Stub& stub, const std::string& pr
     devicepb::Device response;
     return stub.GetDevice(&context, request, &response);
   });
-}
-
-devicepb::SendRequest Invoke(const std::string& product, const std::string& device,
-                             const std::string& function) {
-  devicepb::SendRequest request;
-  request.set_product_key(product);
-  request.add_device_keys(device);
-  request.set_message_type(devicepb::INVOKE_FUNCTION);
-  request.set_function_id(function);
-  return request;
 }
 
 // One stack for the tests that leave it as they found it; each makes its own clients.

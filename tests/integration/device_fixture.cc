@@ -91,6 +91,28 @@ SendResult Send(devicepb::DeviceService::Stub& stub, const devicepb::SendRequest
   return result;
 }
 
+northbound::auth::v1::Permissions Grant(const std::string& product,
+                                        std::vector<std::string> devices,
+                                        std::vector<northbound::auth::v1::Operation> operations) {
+  northbound::auth::v1::Permissions permissions;
+  auto* grant = permissions.add_products();
+  grant->set_product_key(product);
+  for (const auto& device : devices) grant->add_device_keys(device);
+  for (auto operation : operations) permissions.add_operations(operation);
+  return permissions;
+}
+
+devicepb::SendRequest Invoke(const std::string& product, const std::string& device,
+                             const std::string& function, uint32_t timeout_ms) {
+  devicepb::SendRequest request;
+  request.set_product_key(product);
+  request.add_device_keys(device);
+  request.set_message_type(devicepb::INVOKE_FUNCTION);
+  request.set_function_id(function);
+  request.set_timeout_ms(timeout_ms);
+  return request;
+}
+
 devicepb::SendRequest Read(const std::string& product, std::vector<std::string> devices,
                            std::vector<std::string> properties) {
   devicepb::SendRequest request;

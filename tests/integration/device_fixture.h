@@ -8,6 +8,7 @@
 
 #include "common/status.h"
 #include "grpcpp/grpcpp.h"
+#include "northbound/auth/v1/auth.pb.h"
 #include "northbound/device/v1/device_service.grpc.pb.h"
 #include "tests/support/auth_admin.h"
 #include "tests/support/service.h"
@@ -53,6 +54,15 @@ struct SendResult {
 
 SendResult Send(northbound::device::v1::DeviceService::Stub& stub,
                 const northbound::device::v1::SendRequest& request);
+
+// Permissions for `operations` on `devices` (every device when empty) of `product`.
+northbound::auth::v1::Permissions Grant(const std::string& product,
+                                        std::vector<std::string> devices,
+                                        std::vector<northbound::auth::v1::Operation> operations);
+
+// INVOKE_FUNCTION of `function` on one device; `timeout_ms` 0 is the service's default.
+northbound::device::v1::SendRequest Invoke(const std::string& product, const std::string& device,
+                                           const std::string& function, uint32_t timeout_ms = 0);
 
 northbound::device::v1::SendRequest Read(const std::string& product,
                                          std::vector<std::string> devices,

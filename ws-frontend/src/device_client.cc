@@ -13,7 +13,21 @@ DeviceClient::DeviceClient(const std::string& target, int channels,
     arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     channels_.push_back(BackendChannel(target, credentials, arguments));
     stubs_.push_back(northbound::device::v1::DeviceService::NewStub(channels_.back()));
+    commands_.push_back(std::make_unique<CommandChannel>(*stubs_.back(), live_calls_));
   }
+}
+
+DeviceClient::~DeviceClient() {
+  Shutdown();
+  live_calls_.WaitIdle(std::chrono::seconds(5));
+}
+
+void DeviceClient::Shutdown() {
+  for (auto& commands : commands_) commands->Shutdown();
+}
+
+CommandChannel& DeviceClient::NextCommands() {
+  return *commands_[next_commands_.fetch_add(1, std::memory_order_relaxed) % commands_.size()];
 }
 
 northbound::device::v1::DeviceService::Stub& DeviceClient::NextStub() {

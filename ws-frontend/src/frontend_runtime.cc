@@ -133,6 +133,7 @@ void FrontendRuntime::Drain(absl::Duration grace) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   auth_.Stop();
+  devices_.Shutdown();
   // Cancelled streams end on gRPC threads; their reactors post to the io_context and hold
   // contexts on the channels, so both must outlive the last of them.
   const auto left = std::chrono::milliseconds(

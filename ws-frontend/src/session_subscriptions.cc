@@ -14,12 +14,9 @@ using northbound::common::v1::ErrorCode;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-// How far each kind of call reads ahead of what the session delivered (StreamingCall):
-// a command's replies and its end arrive while the strand renders the one before (a
-// 1000-device command completes in about half the time); an event stream is read only as
-// the session asks, so that device-service batches a busy one (measured: read-ahead there
-// doubles the CPU per event on both sides). docs/performance.md has the figures.
-constexpr size_t kCommandReadAhead = 2;
+// An event stream is read only as the session asks (StreamingCall read-ahead 1), so that
+// device-service batches a busy one: measured, reading ahead there doubles the CPU per event
+// on both sides (docs/performance.md).
 constexpr size_t kEventReadAhead = 1;
 }  // namespace
 
@@ -61,15 +58,11 @@ void WebsocketSession::StartCommand(const SubFrame& sub, CommandPlan plan) {
   subscription.started = Clock::now();
   ids_[sub.id] = call_id;
   context_.metrics->subscriptions("command").Increment();
-  device::DeviceService::Stub& stub = context_.devices->NextStub();
-  subscription.call = StreamingCall<device::SendRequest, device::SendReply>::Start(
+  // A message on a long-lived stream, carrying the client's token: device-service checks
+  // it per command, as it would a Send's.
+  subscription.call = context_.devices->NextCommands().Start(
       strand_, std::weak_ptr<StreamSink<device::SendReply>>(shared_from_this()), call_id,
-      std::move(plan.request), context_.devices->live_calls(), kCommandReadAhead,
-      [&stub, this](grpc::ClientContext* context, const device::SendRequest* request,
-                    grpc::ClientReadReactor<device::SendReply>* reactor) {
-        Authenticate(*context);
-        stub.async()->Send(context, request, reactor);
-      });
+      std::move(plan.request), token_);
 }
 
 void WebsocketSession::StartEvents(const SubFrame& sub, const EventPlan& plan) {

@@ -1,0 +1,391 @@
+#include "ws-frontend/src/command_channel.h"
+
+#include <deque>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/status.h"
+
+namespace nb::frontend {
+
+namespace device = northbound::device::v1;
+
+namespace {
+
+// At most this much goes into one message (device-service accepts 4 MiB).
+constexpr size_t kMaxPackedBytes = 1 << 20;
+
+absl::Status StatusOf(const device::CommandEnd& end) {
+  if (end.code() != ErrorCode::ERROR_CODE_UNSPECIFIED)
+    return ErrorStatus(end.code(), end.message());
+  const int code = end.status();
+  if (code < 0 || code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
+    return absl::UnknownError(end.message());
+  }
+  return absl::Status(static_cast<absl::StatusCode>(code), end.message());
+}
+
+}  // namespace
+
+// One command as its owner sees it. The stream's reactions push what arrives into the inbox
+// (under `mu_`) and wake the strand once for whatever arrived meanwhile; the strand hands the
+// sink one reply per credit, then the end. Posted work holds the call, and the sink is reached
+// weakly, so neither outlives what it touches.
+class CommandCall final : public StreamHandle, public std::enable_shared_from_this<CommandCall> {
+ public:
+  CommandCall(Strand strand, std::weak_ptr<StreamSink<device::SendReply>> sink, uint64_t call_id)
+      : strand_(std::move(strand)), sink_(std::move(sink)), call_id_(call_id) {}
+
+  // Before the call is shared with a stream.
+  void Bind(std::weak_ptr<CommandStream> stream, uint64_t command_id) {
+    stream_ = std::move(stream);
+    command_id_ = command_id;
+  }
+
+  // Any thread.
+  void Push(device::SendReply reply) {
+    bool post;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      inbox_.push_back(std::move(reply));
+      post = !std::exchange(drain_posted_, true);
+    }
+    if (post) PostDrain();
+  }
+  void PushEnd(absl::Status status) {
+    bool post;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      end_ = std::move(status);
+      post = !std::exchange(drain_posted_, true);
+    }
+    if (post) PostDrain();
+  }
+
+  // On the strand.
+  void Resume() override {
+    credit_ = true;
+    // From inside OnStreamMessage the loop in Deliver goes on by itself.
+    if (!delivering_) Deliver();
+  }
+  void Cancel() override;
+
+ private:
+  void PostDrain() {
+    boost::asio::post(strand_, [self = shared_from_this()] {
+      {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        self->drain_posted_ = false;
+      }
+      self->Deliver();
+    });
+  }
+
+  void Deliver() {
+    while (!done_) {
+      std::optional<device::SendReply> reply;
+      std::optional<absl::Status> end;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!inbox_.empty()) {
+          if (!credit_) return;
+          credit_ = false;
+          reply.emplace(std::move(inbox_.front()));
+          inbox_.pop_front();
+        } else if (end_) {
+          end = end_;
+        } else {
+          return;
+        }
+      }
+      auto sink = sink_.lock();
+      if (!sink) return Cancel();
+      if (reply) {
+        delivering_ = true;
+        sink->OnStreamMessage(call_id_, std::move(*reply));
+        delivering_ = false;
+      } else {
+        done_ = true;
+        sink->OnStreamDone(call_id_, *end);
+      }
+    }
+  }
+
+  const Strand strand_;
+  const std::weak_ptr<StreamSink<device::SendReply>> sink_;
+  const uint64_t call_id_;
+  std::weak_ptr<CommandStream> stream_;
+  uint64_t command_id_ = 0;
+
+  std::mutex mu_;
+  std::deque<device::SendReply> inbox_;
+  std::optional<absl::Status> end_;
+  bool drain_posted_ = false;
+
+  // Strand-only.
+  bool credit_ = true;
+  bool delivering_ = false;
+  bool done_ = false;
+};
+
+class CommandReactor;
+
+// One DeviceService.Commands stream. Sessions' strands write to it, gRPC's reactions read
+// from it; `mu_` guards what they share. One write is outstanding at a time and carries
+// every request queued meanwhile. The reactor stays alive while the stream holds it: the
+// hold taken at the start is let go once the stream broke and no write is outstanding,
+// and nothing touches the reactor from outside a reaction after that.
+class CommandStream final : public std::enable_shared_from_this<CommandStream> {
+ public:
+  static std::shared_ptr<CommandStream> Open(device::DeviceService::Stub& stub, LiveCalls& live);
+
+  // Sends `request` (a command starting when `call` is set, else a cancel). False when the
+  // stream is broken; `call` and `request` are then left as they were.
+  bool Send(uint64_t command_id, std::shared_ptr<CommandCall>& call,
+            device::CommandRequest& request) {
+    bool write;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (broken_) return false;
+      if (call) calls_.emplace(command_id, std::move(call));
+      pending_.push_back(std::move(request));
+      write = Pack();
+    }
+    if (write) StartWrite();
+    return true;
+  }
+
+  // The owner cancelled: nothing more reaches the call, and device-service stops it.
+  void Cancel(uint64_t command_id) {
+    bool write;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (calls_.erase(command_id) == 0 || broken_) return;
+      device::CommandRequest& request = pending_.emplace_back();
+      request.set_command_id(command_id);
+      request.set_cancel(true);
+      write = Pack();
+    }
+    if (write) StartWrite();
+  }
+
+  bool broken() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return broken_;
+  }
+
+  void Shutdown();
+
+  // Reactions.
+  void OnWriteDone(bool ok);
+  void OnRead(device::CommandEvents& events);
+  void OnReadFailed();
+  void OnDone(const absl::Status& status);
+
+ private:
+  // Moves what is pending into the next message when no write is outstanding.
+  bool Pack() {
+    if (writing_ || pending_.empty()) return false;
+    out_.Clear();
+    size_t bytes = 0;
+    while (!pending_.empty() && (out_.requests_size() == 0 || bytes < kMaxPackedBytes)) {
+      bytes += pending_.front().ByteSizeLong();
+      *out_.add_requests() = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    writing_ = true;
+    return true;
+  }
+  void StartWrite();
+  // Lets go of the start hold once broken and not writing; true when the caller must.
+  bool Release() {
+    if (!broken_ || writing_ || !held_) return false;
+    held_ = false;
+    return true;
+  }
+
+  CommandReactor* reactor_ = nullptr;
+  std::mutex mu_;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<CommandCall>> calls_;
+  std::deque<device::CommandRequest> pending_;
+  // The message being written; only the writer touches it.
+  device::CommandRequests out_;
+  bool writing_ = false;
+  bool broken_ = false;
+  bool held_ = false;
+};
+
+class CommandReactor final
+    : public grpc::ClientBidiReactor<device::CommandRequests, device::CommandEvents> {
+ public:
+  CommandReactor(std::shared_ptr<CommandStream> stream, LiveCalls& live)
+      : stream_(std::move(stream)), live_(live) {}
+
+  grpc::ClientContext& context() { return context_; }
+  device::CommandEvents* in() { return &in_; }
+
+  void OnWriteDone(bool ok) override { stream_->OnWriteDone(ok); }
+  void OnReadDone(bool ok) override {
+    if (!ok) return stream_->OnReadFailed();
+    stream_->OnRead(in_);
+    in_.Clear();
+    StartRead(&in_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    stream_->OnDone(ToAbslStatus(status, context_));
+    LiveCalls& live = live_;
+    delete this;
+    live.Remove();
+  }
+
+ private:
+  const std::shared_ptr<CommandStream> stream_;
+  LiveCalls& live_;
+  grpc::ClientContext context_;
+  device::CommandEvents in_;
+};
+
+std::shared_ptr<CommandStream> CommandStream::Open(device::DeviceService::Stub& stub,
+                                                   LiveCalls& live) {
+  auto stream = std::make_shared<CommandStream>();
+  live.Add();
+  auto* reactor = new CommandReactor(stream, live);
+  stream->reactor_ = reactor;
+  stub.async()->Commands(&reactor->context(), reactor);
+  reactor->AddHold();
+  stream->held_ = true;
+  reactor->StartRead(reactor->in());
+  reactor->StartCall();
+  return stream;
+}
+
+void CommandStream::StartWrite() { reactor_->StartWrite(&out_); }
+
+void CommandStream::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!held_) return;
+    // Keeps the reactor for the cancel below even if the stream breaks meanwhile.
+    reactor_->AddHold();
+  }
+  reactor_->context().TryCancel();
+  reactor_->RemoveHold();
+}
+
+void CommandStream::OnWriteDone(bool ok) {
+  bool write = false;
+  bool release;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    writing_ = false;
+    // A failed write means the stream is over; the read fails too, and OnDone ends the calls.
+    if (!ok) broken_ = true;
+    if (!broken_) write = Pack();
+    release = Release();
+  }
+  if (write) StartWrite();
+  if (release) reactor_->RemoveHold();
+}
+
+void CommandStream::OnRead(device::CommandEvents& events) {
+  std::vector<std::pair<std::shared_ptr<CommandCall>, device::CommandEvent*>> targets;
+  targets.reserve(static_cast<size_t>(events.events_size()));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (device::CommandEvent& event : *events.mutable_events()) {
+      auto it = calls_.find(event.command_id());
+      // Cancelled by its owner meanwhile.
+      if (it == calls_.end()) continue;
+      targets.emplace_back(it->second, &event);
+      if (event.has_end()) calls_.erase(it);
+    }
+  }
+  for (auto& [call, event] : targets) {
+    if (event->has_end()) {
+      call->PushEnd(StatusOf(event->end()));
+    } else {
+      call->Push(std::move(*event->mutable_reply()));
+    }
+  }
+}
+
+void CommandStream::OnReadFailed() {
+  bool release;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    broken_ = true;
+    release = Release();
+  }
+  if (release) reactor_->RemoveHold();
+}
+
+void CommandStream::OnDone(const absl::Status& status) {
+  absl::flat_hash_map<uint64_t, std::shared_ptr<CommandCall>> calls;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    broken_ = true;
+    calls.swap(calls_);
+  }
+  // Commands still live when the stream ended cannot be answered any more.
+  const absl::Status ended =
+      status.ok() ? ErrorStatus(ErrorCode::SERVER_NOT_AVAILABLE, "device-service ended the stream")
+                  : status;
+  for (auto& [id, call] : calls) call->PushEnd(ended);
+}
+
+void CommandCall::Cancel() {
+  if (done_) return;
+  done_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inbox_.clear();
+  }
+  if (auto stream = stream_.lock()) stream->Cancel(command_id_);
+}
+
+CommandChannel::CommandChannel(device::DeviceService::Stub& stub, LiveCalls& live)
+    : stub_(stub), live_(live) {}
+
+CommandChannel::~CommandChannel() { Shutdown(); }
+
+std::shared_ptr<CommandStream> CommandChannel::Current() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shut_down_) return nullptr;
+  if (current_ == nullptr || current_->broken()) current_ = CommandStream::Open(stub_, live_);
+  return current_;
+}
+
+std::shared_ptr<StreamHandle> CommandChannel::Start(
+    Strand strand, std::weak_ptr<StreamSink<device::SendReply>> sink, uint64_t call_id,
+    device::SendRequest request, const std::string& token) {
+  auto call = std::make_shared<CommandCall>(std::move(strand), std::move(sink), call_id);
+  std::shared_ptr<CommandCall> handle = call;
+  const uint64_t command_id = next_command_id_.fetch_add(1, std::memory_order_relaxed);
+  device::CommandRequest command;
+  command.set_command_id(command_id);
+  command.set_token(token);
+  *command.mutable_send() = std::move(request);
+  // A stream found broken is replaced once: it may have broken just now.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::shared_ptr<CommandStream> stream = Current();
+    if (stream == nullptr) break;
+    call->Bind(stream, command_id);
+    if (stream->Send(command_id, call, command)) return handle;
+  }
+  handle->PushEnd(ErrorStatus(ErrorCode::SERVER_NOT_AVAILABLE, "device-service is not available"));
+  return handle;
+}
+
+void CommandChannel::Shutdown() {
+  std::shared_ptr<CommandStream> stream;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shut_down_ = true;
+    stream = current_;
+  }
+  if (stream) stream->Shutdown();
+}
+
+}  // namespace nb::frontend
