@@ -147,10 +147,12 @@ void WebsocketSession::AfterMessage(uint64_t call_id) {
 }
 
 void WebsocketSession::ResumePaused() {
-  for (uint64_t call_id : paused_) {
+  // A resumed call may deliver at once and pause again: work on a copy.
+  absl::flat_hash_set<uint64_t> paused;
+  paused.swap(paused_);
+  for (uint64_t call_id : paused) {
     if (Subscription* subscription = FindCall(call_id)) subscription->call->Resume();
   }
-  paused_.clear();
 }
 
 void WebsocketSession::OnStreamDone(uint64_t call_id, absl::Status status) {

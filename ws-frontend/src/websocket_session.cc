@@ -245,9 +245,11 @@ void WebsocketSession::OnWrite(beast::error_code error, std::size_t) {
   queue_.pop_front();
   if (queued_bytes_ <= context_.limits.outbound_limit_bytes / 4) {
     above_high_water_since_.reset();
+    // A resumed command may deliver what it already holds at once, which starts the next
+    // write: never start a second.
     ResumePaused();
   }
-  DoWrite();
+  if (!writing_) DoWrite();
 }
 
 void WebsocketSession::CheckSlowConsumer() {
