@@ -9,7 +9,7 @@
 
 ABSL_FLAG(int, port, 8080, "WebSocket and HTTP (/healthz, /readyz) port (0 picks a free one).");
 ABSL_FLAG(int, metrics_port, 9100, "Prometheus /metrics port (0 picks a free one).");
-ABSL_FLAG(int, threads, 2, "Threads running the network loop.");
+ABSL_FLAG(int, threads, 2, "Network loops, one thread each; connections are spread across them.");
 ABSL_FLAG(std::string, device_service, "localhost:50051", "device-service gRPC address.");
 ABSL_FLAG(std::string, auth_service, "localhost:50052", "auth-service gRPC address.");
 ABSL_FLAG(int, device_channels, 4,

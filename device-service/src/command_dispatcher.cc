@@ -52,38 +52,16 @@ devicepb::EventKind ReplyKind(devicepb::MessageType type) {
 
 }  // namespace
 
-// One device's part of a Send. Lives as long as the driver's callbacks or its timer hold
-// it. The timer is only touched on its own strand.
-class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
+// One device's part of a Send. Lives as long as the driver's callbacks or the operation's
+// timer hold it.
+class PendingCommand {
  public:
-  PendingCommand(std::shared_ptr<SendOperation> operation, asio::io_context& io,
-                 DeviceEntry& device, std::string message_id)
+  PendingCommand(std::shared_ptr<SendOperation> operation, DeviceEntry& device,
+                 std::string message_id)
       : operation(std::move(operation)),
         device(device),
         message_id(std::move(message_id)),
-        started(std::chrono::steady_clock::now()),
-        timer_(asio::make_strand(io)) {}
-
-  void StartTimer(uint32_t timeout_ms) {
-    asio::post(timer_.get_executor(), [self = shared_from_this(), timeout_ms] {
-      if (self->settled.load()) return;
-      self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
-      self->timer_.async_wait([self, timeout_ms](boost::system::error_code error) {
-        if (error) return;  // Cancelled: the device answered or the Send was cancelled.
-        if (self->operation->Settle(
-                *self, ErrorReply(self->device_key(), self->message_id,
-                                  ErrorStatus(ErrorCode::TIME_OUT,
-                                              absl::StrCat("device did not answer within ",
-                                                           timeout_ms, " ms"))))) {
-          self->ForgetInDriver();
-        }
-      });
-    });
-  }
-
-  void CancelTimer() {
-    asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
-  }
+        started(std::chrono::steady_clock::now()) {}
 
   // Nobody waits any more: the driver lets go of the command. Harmless before the command
   // reached the driver or after it answered (the driver then knows no such id).
@@ -96,25 +74,101 @@ class PendingCommand : public std::enable_shared_from_this<PendingCommand> {
   const std::string message_id;
   const std::chrono::steady_clock::time_point started;
   std::atomic<bool> settled{false};
-
- private:
-  asio::steady_timer timer_;
 };
 
+DeadlineQueue::Key DeadlineQueue::Add(Clock::time_point deadline,
+                                      std::shared_ptr<SendOperation> operation) {
+  MutexLock lock(mu_);
+  Key key{deadline, next_id_++};
+  deadlines_.emplace(key, std::move(operation));
+  if (!armed_for_ || deadline < *armed_for_) Arm(deadline);
+  return key;
+}
+
+void DeadlineQueue::Remove(const Key& key) {
+  // The timer stays armed: when it fires for nothing, it re-arms for the next deadline.
+  MutexLock lock(mu_);
+  deadlines_.erase(key);
+}
+
+void DeadlineQueue::Arm(Clock::time_point at) {
+  armed_for_ = at;
+  timer_.expires_at(at);
+  timer_.async_wait([this](boost::system::error_code error) {
+    // Aborted: re-armed for an earlier deadline, or shutting down (the queue may be gone).
+    if (!error) OnTimer();
+  });
+}
+
+void DeadlineQueue::OnTimer() {
+  std::vector<std::shared_ptr<SendOperation>> due;
+  {
+    MutexLock lock(mu_);
+    armed_for_.reset();
+    const Clock::time_point now = Clock::now();
+    auto it = deadlines_.begin();
+    while (it != deadlines_.end() && it->first.first <= now) {
+      due.push_back(std::move(it->second));
+      it = deadlines_.erase(it);
+    }
+    if (!deadlines_.empty()) Arm(deadlines_.begin()->first.first);
+  }
+  for (const auto& operation : due) operation->TimeOut();
+}
+
 SendOperation::SendOperation(ReplyFn on_reply, DoneFn on_done, DeviceMetrics& metrics,
-                             devicepb::MessageType type)
+                             devicepb::MessageType type, DeadlineQueue& deadlines)
     : on_reply_(std::move(on_reply)),
       on_done_(std::move(on_done)),
       metrics_(metrics),
-      type_(type) {}
+      type_(type),
+      deadlines_(deadlines) {}
 
 void SendOperation::Track(const std::shared_ptr<PendingCommand>& pending) {
   MutexLock lock(mu_);
   pending_.push_back(pending);
 }
 
+void SendOperation::StartTimer(std::chrono::steady_clock::time_point deadline,
+                               uint32_t timeout_ms) {
+  MutexLock lock(mu_);
+  // Every device may have answered, or the caller cancelled, while the devices were being
+  // dispatched: then nothing is left to time out.
+  if (timer_stopped_) return;
+  timeout_ms_ = timeout_ms;
+  deadline_ = deadlines_.Add(deadline, shared_from_this());
+}
+
+void SendOperation::StopTimer() {
+  MutexLock lock(mu_);
+  timer_stopped_ = true;
+  if (deadline_) deadlines_.Remove(*deadline_);
+  deadline_.reset();
+}
+
+void SendOperation::TimeOut() {
+  std::vector<std::weak_ptr<PendingCommand>> pending;
+  uint32_t timeout_ms = 0;
+  {
+    MutexLock lock(mu_);
+    pending = pending_;
+    timeout_ms = timeout_ms_;
+    deadline_.reset();  // The queue let go of it.
+  }
+  const absl::Status status = ErrorStatus(
+      ErrorCode::TIME_OUT, absl::StrCat("device did not answer within ", timeout_ms, " ms"));
+  for (const auto& weak : pending) {
+    std::shared_ptr<PendingCommand> command = weak.lock();
+    if (command == nullptr || command->settled.load()) continue;
+    if (Settle(*command, ErrorReply(command->device_key(), command->message_id, status))) {
+      command->ForgetInDriver();
+    }
+  }
+}
+
 void SendOperation::Cancel() {
   if (cancelled_.exchange(true)) return;
+  StopTimer();
   std::vector<std::weak_ptr<PendingCommand>> pending;
   {
     MutexLock lock(mu_);
@@ -122,17 +176,13 @@ void SendOperation::Cancel() {
   }
   for (const auto& weak : pending) {
     if (auto command = weak.lock()) {
-      if (!command->settled.exchange(true)) {
-        command->CancelTimer();
-        command->ForgetInDriver();
-      }
+      if (!command->settled.exchange(true)) command->ForgetInDriver();
     }
   }
 }
 
 bool SendOperation::Settle(PendingCommand& pending, devicepb::SendReply reply) {
   if (pending.settled.exchange(true)) return false;
-  pending.CancelTimer();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - pending.started).count();
   metrics_.CountCommand(type_, reply.code(), seconds);
@@ -143,7 +193,10 @@ bool SendOperation::Settle(PendingCommand& pending, devicepb::SendReply reply) {
 void SendOperation::SettleImmediately(devicepb::SendReply reply) {
   if (cancelled_.load()) return;
   on_reply_(std::move(reply));
-  if (remaining_.fetch_sub(1) == 1 && !cancelled_.load()) on_done_();
+  if (remaining_.fetch_sub(1) == 1) {
+    StopTimer();
+    if (!cancelled_.load()) on_done_();
+  }
 }
 
 struct CommandDispatcher::Plan {
@@ -158,8 +211,8 @@ struct CommandDispatcher::Plan {
 CommandDispatcher::CommandDispatcher(DeviceRegistry& registry, asio::io_context& io,
                                      DeviceMetrics& metrics, DispatcherOptions options)
     : registry_(registry),
-      io_(io),
       metrics_(metrics),
+      deadlines_(io),
       options_(options),
       message_id_prefix_(absl::StrFormat("%08x", std::random_device{}())) {}
 
@@ -246,7 +299,7 @@ absl::StatusOr<std::shared_ptr<SendOperation>> CommandDispatcher::Start(
   absl::StatusOr<Plan> plan = Check(request);
   if (!plan.ok()) return plan.status();
   auto operation = std::make_shared<SendOperation>(std::move(on_reply), std::move(on_done),
-                                                   metrics_, request.message_type());
+                                                   metrics_, request.message_type(), deadlines_);
   const int total = static_cast<int>(plan->devices.size() + plan->unknown_devices.size());
   operation->ExpectReplies(total);
   if (total == 0) {
@@ -262,22 +315,25 @@ absl::StatusOr<std::shared_ptr<SendOperation>> CommandDispatcher::Start(
                                absl::StrCat("device ", Quoted(key), " does not exist in product '",
                                             request.product_key(), "'"))));
   }
+  // One deadline for every device of the Send, and one timer for it.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(plan->timeout_ms);
   for (DeviceEntry* device : plan->devices) {
-    Dispatch(operation, *device, plan->command, request.async(), plan->timeout_ms);
+    Dispatch(operation, *device, plan->command, request.async(), deadline);
   }
+  if (!plan->devices.empty()) operation->StartTimer(deadline, plan->timeout_ms);
   return operation;
 }
 
 void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation,
                                  DeviceEntry& device, const Command& command, bool async,
-                                 uint32_t timeout_ms) {
+                                 std::chrono::steady_clock::time_point deadline) {
   if (operation->cancelled()) return;
   Command own = command;
   own.message_id = NextMessageId();
-  own.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  auto pending = std::make_shared<PendingCommand>(operation, io_, device, own.message_id);
+  own.deadline = deadline;
+  auto pending = std::make_shared<PendingCommand>(operation, device, own.message_id);
   operation->Track(pending);
-  pending->StartTimer(timeout_ms);
 
   auto on_dispatched = [pending, async](absl::Status status) {
     if (!status.ok()) {
@@ -294,8 +350,8 @@ void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation
     reply.mutable_payload();
     pending->operation->Settle(*pending, std::move(reply));
   };
-  auto on_answer = [this, pending, &device, command = own](DeviceAnswer answer) {
-    OnAnswer(device, command, answer);
+  auto on_answer = [this, pending, &device, type = own.type](DeviceAnswer answer) {
+    OnAnswer(device, type, pending->message_id, answer);
     if (answer.status.ok()) {
       devicepb::SendReply reply;
       reply.set_device_key(pending->device_key());
@@ -312,16 +368,16 @@ void CommandDispatcher::Dispatch(const std::shared_ptr<SendOperation>& operation
   driver->Execute(device.index, std::move(own), std::move(on_dispatched), std::move(on_answer));
 }
 
-void CommandDispatcher::OnAnswer(DeviceEntry& device, const Command& command,
-                                 const DeviceAnswer& answer) {
-  if (answer.status.ok() && command.type != devicepb::INVOKE_FUNCTION) {
+void CommandDispatcher::OnAnswer(DeviceEntry& device, devicepb::MessageType type,
+                                 const std::string& message_id, const DeviceAnswer& answer) {
+  if (answer.status.ok() && type != devicepb::INVOKE_FUNCTION) {
     registry_.RecordValues(device.index, answer.payload);
   } else {
     registry_.Touch(device.index);
   }
   // Every answer, on time or late, sync or async, goes to the reply topic.
-  registry_.Publish(device.index, ReplyKind(command.type), ReplySuffix(command.type),
-                    answer.payload, command.message_id, answer.status);
+  registry_.Publish(device.index, ReplyKind(type), ReplySuffix(type), answer.payload, message_id,
+                    answer.status);
 }
 
 }  // namespace nb::device

@@ -19,6 +19,13 @@ absl::Status CheckPositive(const char* name, double value) {
   return absl::InvalidArgumentError(absl::StrCat("--", name, " must be positive"));
 }
 
+std::vector<std::unique_ptr<boost::asio::io_context>> MakeLoops(int count) {
+  std::vector<std::unique_ptr<boost::asio::io_context>> loops;
+  // Concurrency hint 1: one thread runs each, so its own posts skip the wake-up.
+  for (int i = 0; i < count; ++i) loops.push_back(std::make_unique<boost::asio::io_context>(1));
+  return loops;
+}
+
 absl::Status CheckOptions(const FrontendRuntimeOptions& options) {
   if (options.threads < 1 || options.threads > 256) {
     return absl::InvalidArgumentError("--threads must be 1..256");
@@ -68,7 +75,8 @@ FrontendRuntime::FrontendRuntime(const FrontendRuntimeOptions& options,
                                  std::shared_ptr<grpc::ChannelCredentials> backend_credentials,
                                  std::unique_ptr<ServerTls> tls)
     : options_(options),
-      io_(options.threads),
+      loops_(MakeLoops(options.threads)),
+      io_(*loops_.front()),
       metrics_(metrics_registry),
       devices_(options.device_service, options.device_channels, backend_credentials),
       auth_(BackendChannel(options.auth_service, backend_credentials), io_, options.auth_cache,
@@ -83,15 +91,19 @@ FrontendRuntime::FrontendRuntime(const FrontendRuntimeOptions& options,
   context_.metrics = &metrics_;
   context_.devices = &devices_;
   context_.auth = &auth_;
-  listener_ = std::make_shared<Listener>(io_, context_);
+  std::vector<boost::asio::io_context*> loops;
+  for (const auto& loop : loops_) loops.push_back(loop.get());
+  listener_ = std::make_shared<Listener>(std::move(loops), context_);
 }
 
 FrontendRuntime::~FrontendRuntime() { Stop(); }
 
 absl::Status FrontendRuntime::Start() {
   if (absl::Status s = listener_->Open(options_.listen_host, options_.port); !s.ok()) return s;
-  work_ = std::make_unique<decltype(work_)::element_type>(boost::asio::make_work_guard(io_));
-  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  for (const auto& loop : loops_) {
+    work_.push_back(boost::asio::make_work_guard(*loop));
+    threads_.emplace_back([&io = *loop] { io.run(); });
+  }
 
   // A revocation (or a reconnected watch, after which anything may have changed) makes
   // the affected sessions ask auth-service again; those no longer valid close with 1008.
@@ -134,7 +146,7 @@ void FrontendRuntime::Drain(absl::Duration grace) {
   }
   auth_.Stop();
   devices_.Shutdown();
-  // Cancelled streams end on gRPC threads; their reactors post to the io_context and hold
+  // Cancelled streams end on gRPC threads; their reactors post to the loops and hold
   // contexts on the channels, so both must outlive the last of them.
   const auto left = std::chrono::milliseconds(
       std::max<int64_t>(absl::ToInt64Milliseconds(deadline - absl::Now()), 1000));
@@ -145,9 +157,9 @@ void FrontendRuntime::Drain(absl::Duration grace) {
 }
 
 void FrontendRuntime::Stop() {
-  if (work_ == nullptr) return;
-  work_.reset();
-  io_.stop();
+  if (work_.empty()) return;
+  work_.clear();
+  for (const auto& loop : loops_) loop->stop();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
 }

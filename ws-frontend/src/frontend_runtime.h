@@ -26,7 +26,7 @@ namespace nb::frontend {
 struct FrontendRuntimeOptions {
   std::string listen_host = "0.0.0.0";
   int port = 8080;  // 0 picks a free one
-  int threads = 2;  // network loop threads
+  int threads = 2;  // network loops, one thread each
   std::string device_service = "localhost:50051";
   std::string auth_service = "localhost:50052";
   int device_channels = 4;
@@ -70,7 +70,11 @@ class FrontendRuntime {
   void ScheduleTlsReload();
 
   const FrontendRuntimeOptions options_;
-  boost::asio::io_context io_;
+  // The network loops: `threads` io_contexts, each run by one thread. A session lives on
+  // one of them, so what it posts to itself never wakes another thread. The first also
+  // runs the accept loop, the auth client's timers and the certificate reload.
+  std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
+  boost::asio::io_context& io_;
   FrontendMetrics metrics_;
   FrontendContext context_;
   DeviceClient devices_;
@@ -78,7 +82,7 @@ class FrontendRuntime {
   std::unique_ptr<ServerTls> tls_;
   std::unique_ptr<boost::asio::steady_timer> tls_timer_;
   std::shared_ptr<Listener> listener_;
-  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
 };
 

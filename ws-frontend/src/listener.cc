@@ -11,8 +11,11 @@ namespace nb::frontend {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Listener::Listener(asio::io_context& io, FrontendContext& context)
-    : io_(io), strand_(asio::make_strand(io)), acceptor_(strand_), context_(context) {}
+Listener::Listener(std::vector<asio::io_context*> loops, FrontendContext& context)
+    : loops_(std::move(loops)),
+      strand_(asio::make_strand(*loops_.front())),
+      acceptor_(strand_),
+      context_(context) {}
 
 absl::Status Listener::Open(const std::string& host, int port) {
   boost::system::error_code error;
@@ -44,8 +47,12 @@ void Listener::Stop() {
 
 void Listener::DoAccept() {
   // Each connection gets its own strand: all of a session's state is touched only there.
+  // The loops take connections in turn; a session never moves, so what it posts to itself
+  // runs on the same thread without waking another.
+  asio::io_context& loop = *loops_[next_loop_];
+  next_loop_ = (next_loop_ + 1) % loops_.size();
   acceptor_.async_accept(
-      asio::make_strand(io_),
+      asio::make_strand(loop),
       [self = shared_from_this()](boost::system::error_code error, tcp::socket socket) {
         self->OnAccept(error, std::move(socket));
       });

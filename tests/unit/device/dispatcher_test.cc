@@ -160,6 +160,77 @@ TEST_F(DispatcherTest, TimeoutAnswersTimeOutAndTheDriverForgetsTheCommand) {
   EXPECT_EQ(collector.replies().size(), 1u);
 }
 
+TEST_F(DispatcherTest, DevicesShareTheDeadlineAndOnlyTheSilentOneTimesOut) {
+  Collector collector;
+  devicepb::SendRequest request = Request(devicepb::READ_PROPERTY, {"a", "b"});
+  request.set_timeout_ms(300);
+  ASSERT_TRUE(Start(request, collector).ok());
+  std::optional<FakeDriver::Received> first = fake_->NextCommand();
+  std::optional<FakeDriver::Received> second = fake_->NextCommand();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->command.deadline, second->command.deadline);
+  ASSERT_TRUE(fake_->Answer(first->command.message_id, Values(3)));
+  // The answer goes out at once; the Send waits for the other device.
+  ASSERT_TRUE(nb::testing::WaitFor([&] { return collector.replies().size() == 1; },
+                                   std::chrono::seconds(5)));
+  EXPECT_EQ(collector.replies()[0].code(), ErrorCode::ERROR_CODE_UNSPECIFIED);
+  EXPECT_FALSE(collector.done());
+  ASSERT_TRUE(collector.WaitDone());
+  EXPECT_GE(std::chrono::steady_clock::now(), second->command.deadline);
+  ASSERT_EQ(collector.replies().size(), 2u);
+  EXPECT_EQ(collector.replies()[1].code(), ErrorCode::TIME_OUT);
+  EXPECT_EQ(collector.replies()[1].message_id(), second->command.message_id);
+  EXPECT_EQ(collector.replies()[1].message(), "device did not answer within 300 ms");
+  ASSERT_TRUE(
+      nb::testing::WaitFor([&] { return fake_->forgotten().contains(second->command.message_id); },
+                           std::chrono::seconds(5)));
+  EXPECT_FALSE(fake_->forgotten().contains(first->command.message_id));
+}
+
+TEST_F(DispatcherTest, ShorterDeadlineStartedLaterTimesOutFirst) {
+  Collector slow;
+  devicepb::SendRequest long_wait = Request(devicepb::READ_PROPERTY, {"a"});
+  long_wait.set_timeout_ms(20'000);
+  ASSERT_TRUE(Start(long_wait, slow).ok());
+  std::optional<FakeDriver::Received> first = fake_->NextCommand();
+  ASSERT_TRUE(first);
+
+  Collector quick;
+  devicepb::SendRequest short_wait = Request(devicepb::READ_PROPERTY, {"b"});
+  short_wait.set_timeout_ms(200);
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Start(short_wait, quick).ok());
+  ASSERT_TRUE(quick.WaitDone());
+  // Its own deadline, not the earlier command's (which is 20 s away).
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  ASSERT_EQ(quick.replies().size(), 1u);
+  EXPECT_EQ(quick.replies()[0].code(), ErrorCode::TIME_OUT);
+
+  EXPECT_FALSE(slow.done());
+  ASSERT_TRUE(fake_->Answer(first->command.message_id, Values(7)));
+  ASSERT_TRUE(slow.WaitDone());
+  ASSERT_EQ(slow.replies().size(), 1u);
+  EXPECT_EQ(slow.replies()[0].code(), ErrorCode::ERROR_CODE_UNSPECIFIED);
+}
+
+TEST_F(DispatcherTest, AnsweredSendIsReleasedWithoutWaitingForItsDeadline) {
+  Collector collector;
+  devicepb::SendRequest request = Request(devicepb::READ_PROPERTY, {"a", "b"});
+  request.set_timeout_ms(60'000);
+  absl::StatusOr<std::shared_ptr<SendOperation>> operation = Start(request, collector);
+  ASSERT_TRUE(operation.ok());
+  std::weak_ptr<SendOperation> weak = *operation;
+  operation->reset();
+  for (int i = 0; i < 2; ++i) {
+    std::optional<FakeDriver::Received> received = fake_->NextCommand();
+    ASSERT_TRUE(received);
+    ASSERT_TRUE(fake_->Answer(received->command.message_id, Values(i)));
+  }
+  ASSERT_TRUE(collector.WaitDone());
+  // Its timer is stopped with the last reply, so nothing holds the operation for a minute.
+  EXPECT_TRUE(nb::testing::WaitFor([&] { return weak.expired(); }, std::chrono::seconds(5)));
+}
+
 TEST_F(DispatcherTest, DeviceErrorAnswerKeepsItsMessage) {
   Collector collector;
   devicepb::SendRequest request = Request(devicepb::INVOKE_FUNCTION, {"a"});
