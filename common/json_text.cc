@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "boost/json/serialize.hpp"
+#include "absl/container/inlined_vector.h"
 
 namespace nb {
 
@@ -15,25 +15,10 @@ namespace json = boost::json;
 namespace {
 
 void AppendString(std::string& out, json::string_view text) {
-  // boost::json escapes strings correctly (control characters, quotes, invalid UTF-8 is
-  // never produced because inputs were parsed or are our own).
-  out += json::serialize(text);
+  AppendJsonString(out, std::string_view(text.data(), text.size()));
 }
 
-void AppendNumber(std::string& out, double number) {
-  if (!std::isfinite(number)) {
-    out += "null";  // JSON has no NaN or infinity.
-    return;
-  }
-  char buffer[32];
-  std::to_chars_result result;
-  if (number == std::floor(number) && std::fabs(number) <= 9007199254740992.0) {
-    result = std::to_chars(buffer, buffer + sizeof(buffer), static_cast<int64_t>(number));
-  } else {
-    result = std::to_chars(buffer, buffer + sizeof(buffer), number);
-  }
-  out.append(buffer, result.ptr);
-}
+void AppendNumber(std::string& out, double number) { AppendJsonNumber(out, number); }
 
 void Append(std::string& out, const json::value& value) {
   switch (value.kind()) {
@@ -83,6 +68,114 @@ void Append(std::string& out, const json::value& value) {
 }
 
 }  // namespace
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  // Quotes, backslashes and control characters are escaped; everything else, UTF-8
+  // included, goes as it is (inputs were parsed, or are protobuf strings, so valid UTF-8).
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t plain = 0;  // Start of the run not yet copied.
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default: {
+        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(escaped, sizeof(escaped));
+      }
+    }
+  }
+  out.append(text.data() + plain, text.size() - plain);
+  out += '"';
+}
+
+void AppendJsonNumber(std::string& out, double number) {
+  if (!std::isfinite(number)) {
+    out += "null";  // JSON has no NaN or infinity.
+    return;
+  }
+  char buffer[32];
+  std::to_chars_result result;
+  if (number == std::floor(number) && std::fabs(number) <= 9007199254740992.0) {
+    result = std::to_chars(buffer, buffer + sizeof(buffer), static_cast<int64_t>(number));
+  } else {
+    result = std::to_chars(buffer, buffer + sizeof(buffer), number);
+  }
+  out.append(buffer, result.ptr);
+}
+
+void AppendJson(std::string& out, const google::protobuf::Value& value) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kNumberValue:
+      AppendJsonNumber(out, value.number_value());
+      break;
+    case google::protobuf::Value::kStringValue:
+      AppendJsonString(out, value.string_value());
+      break;
+    case google::protobuf::Value::kBoolValue:
+      out += value.bool_value() ? "true" : "false";
+      break;
+    case google::protobuf::Value::kStructValue:
+      AppendJson(out, value.struct_value());
+      break;
+    case google::protobuf::Value::kListValue: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : value.list_value().values()) {
+        if (!first) out += ',';
+        first = false;
+        AppendJson(out, item);
+      }
+      out += ']';
+      break;
+    }
+    default:
+      out += "null";
+  }
+}
+
+void AppendJson(std::string& out, const google::protobuf::Struct& value) {
+  // Keys sorted, as ToJson orders them. Small objects sort on the stack.
+  using Field = std::pair<const std::string*, const google::protobuf::Value*>;
+  absl::InlinedVector<Field, 16> fields;
+  fields.reserve(value.fields().size());
+  for (const auto& [key, item] : value.fields()) fields.emplace_back(&key, &item);
+  std::sort(fields.begin(), fields.end(),
+            [](const Field& a, const Field& b) { return *a.first < *b.first; });
+  out += '{';
+  bool first = true;
+  for (const auto& [key, item] : fields) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, *key);
+    out += ':';
+    AppendJson(out, *item);
+  }
+  out += '}';
+}
 
 std::string Serialize(const json::value& value) {
   std::string out;

@@ -2,6 +2,7 @@
 #define NORTHBOUND_COMMON_JSON_TEXT_H_
 
 #include <string>
+#include <string_view>
 
 #include "boost/json/object.hpp"
 #include "boost/json/value.hpp"
@@ -18,6 +19,16 @@ std::string Serialize(const boost::json::value& value);
 // sorted (protobuf maps have none), so the same value always reads the same.
 boost::json::value ToJson(const google::protobuf::Value& value);
 boost::json::object ToJson(const google::protobuf::Struct& value);
+// The same text as Serialize(ToJson(value)), appended to `out` without building a JSON
+// tree: what the hot paths use to render a payload straight into a frame.
+void AppendJson(std::string& out, const google::protobuf::Value& value);
+void AppendJson(std::string& out, const google::protobuf::Struct& value);
+// `text` as a JSON string literal, quoted and escaped as Serialize escapes it.
+void AppendJsonString(std::string& out, std::string_view text);
+// `number` as Serialize writes it (shortest exact form, integral values without a
+// fraction, NaN and infinity as null).
+void AppendJsonNumber(std::string& out, double number);
+
 google::protobuf::Value ToProtoValue(const boost::json::value& value);
 google::protobuf::Struct ToProtoStruct(const boost::json::object& object);
 

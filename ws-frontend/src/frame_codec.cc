@@ -1,7 +1,10 @@
 #include "ws-frontend/src/frame_codec.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +45,37 @@ std::variant<std::string, FrameError> ReadId(const json::object& frame, bool req
                  absl::StrCat("id must be at most ", kMaxIdBytes, " bytes"));
   }
   return std::string(text);
+}
+
+// Most result frames fit: ids, a topic, three fields and a small payload.
+constexpr size_t kResultReserve = 256;
+
+std::string_view Std(absl::string_view text) { return {text.data(), text.size()}; }
+
+// ,"name":"value"
+void AppendField(std::string& out, std::string_view name, absl::string_view value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  AppendJsonString(out, Std(value));
+}
+
+// ,"name":123
+template <typename Integer>
+std::enable_if_t<std::is_integral_v<Integer>> AppendField(std::string& out, std::string_view name,
+                                                          Integer value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  char buffer[24];
+  out.append(buffer, std::to_chars(buffer, buffer + sizeof(buffer), value).ptr);
+}
+
+// ,"id":…,"requestId":…,"topic":…
+void AppendIdsAndTopic(std::string& out, absl::string_view id, absl::string_view topic) {
+  AppendField(out, "id", id);
+  AppendField(out, "requestId", id);
+  AppendField(out, "topic", topic);
 }
 
 }  // namespace
@@ -137,12 +171,12 @@ std::string DeviceErrorFrame(absl::string_view id, absl::string_view topic,
 }
 
 std::string CompleteFrame(absl::string_view id, absl::string_view topic) {
-  json::object frame;
-  frame["type"] = "complete";
-  frame["id"] = View(id);
-  frame["requestId"] = View(id);
-  frame["topic"] = View(topic);
-  return Serialize(frame);
+  std::string out;
+  out.reserve(64 + 2 * id.size() + topic.size());
+  out += R"({"type":"complete")";
+  AppendIdsAndTopic(out, id, topic);
+  out += '}';
+  return out;
 }
 
 std::string PongFrame(const std::optional<std::string>& id) {
@@ -162,45 +196,46 @@ std::string AuthErrorFrame(absl::string_view message) {
   return Serialize(frame);
 }
 
-std::string ResultFrame(absl::string_view id, absl::string_view topic, json::object extra,
-                        json::value payload) {
-  json::object frame;
-  frame.reserve(extra.size() + 5);
-  frame["type"] = "result";
-  frame["id"] = View(id);
-  frame["requestId"] = View(id);
-  frame["topic"] = View(topic);
-  for (auto& [key, value] : extra) frame[key] = std::move(value);
-  frame["payload"] = std::move(payload);
-  return Serialize(frame);
-}
-
+// Result frames are rendered straight into their text: they are most of what a frontend
+// writes, and building a JSON tree first cost more than the rest of their way out.
 std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
                            const northbound::device::v1::SendReply& reply) {
   const std::string topic = absl::StrCat(kSenderTopicPrefix, product_key, "/", reply.device_key());
   if (reply.code() != ErrorCode::ERROR_CODE_UNSPECIFIED) {
     return DeviceErrorFrame(id, topic, reply.device_key(), reply.code(), reply.message());
   }
-  json::object extra;
-  extra["deviceId"] = View(reply.device_key());
-  extra["messageId"] = View(reply.message_id());
-  extra["timestamp"] = reply.timestamp_ms();
-  if (reply.async()) extra["async"] = true;
-  return ResultFrame(id, topic, std::move(extra), ToJson(reply.payload()));
+  std::string out;
+  out.reserve(kResultReserve);
+  out += R"({"type":"result")";
+  AppendIdsAndTopic(out, id, topic);
+  AppendField(out, "deviceId", reply.device_key());
+  AppendField(out, "messageId", reply.message_id());
+  AppendField(out, "timestamp", reply.timestamp_ms());
+  if (reply.async()) out += R"(,"async":true)";
+  out += R"(,"payload":)";
+  AppendJson(out, reply.payload());
+  out += '}';
+  return out;
 }
 
 std::string DeviceEventFrame(absl::string_view id,
                              const northbound::device::v1::DeviceEvent& event) {
-  json::object extra;
-  extra["deviceId"] = View(event.device_key());
-  if (!event.message_id().empty()) extra["messageId"] = View(event.message_id());
-  extra["timestamp"] = event.timestamp_ms();
+  std::string out;
+  out.reserve(kResultReserve);
+  out += R"({"type":"result")";
+  AppendIdsAndTopic(out, id, event.topic());
+  AppendField(out, "deviceId", event.device_key());
+  if (!event.message_id().empty()) AppendField(out, "messageId", event.message_id());
+  AppendField(out, "timestamp", event.timestamp_ms());
   if (event.code() != ErrorCode::ERROR_CODE_UNSPECIFIED) {
-    extra["code"] = View(ErrorCodeName(event.code()));
-    extra["message"] = View(event.message());
+    AppendField(out, "code", ErrorCodeName(event.code()));
+    AppendField(out, "message", event.message());
   }
-  if (event.dropped_before() > 0) extra["dropped"] = event.dropped_before();
-  return ResultFrame(id, event.topic(), std::move(extra), ToJson(event.payload()));
+  if (event.dropped_before() > 0) AppendField(out, "dropped", event.dropped_before());
+  out += R"(,"payload":)";
+  AppendJson(out, event.payload());
+  out += '}';
+  return out;
 }
 
 absl::string_view FrameTypeName(const ClientFrame& frame) {

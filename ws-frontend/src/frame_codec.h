@@ -64,11 +64,6 @@ std::string CompleteFrame(absl::string_view id, absl::string_view topic);
 std::string PongFrame(const std::optional<std::string>& id);
 std::string AuthErrorFrame(absl::string_view message);
 
-// A "result" frame. `extra` fields (deviceId, messageId, timestamp, async ...) follow the
-// topic; the payload comes last.
-std::string ResultFrame(absl::string_view id, absl::string_view topic, boost::json::object extra,
-                        boost::json::value payload);
-
 // One device's answer to a command subscribed as `id` on `product_key`: a result with
 // deviceId, messageId, timestamp (and async) on /device-message-sender/{product}/{device},
 // or an error frame with the device's code.

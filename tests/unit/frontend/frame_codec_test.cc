@@ -104,16 +104,17 @@ TEST(FrameCodecTest, ServerFramesCarryIdTwiceAndReadableNumbers) {
       R"({"type":"error","id":"e","requestId":"e","topic":"/t","code":"TIME_OUT","message":"late"})");
   EXPECT_EQ(ErrorFrame(std::nullopt, std::nullopt, ErrorCode::PARAMETER_ERROR, "bad"),
             R"({"type":"error","code":"PARAMETER_ERROR","message":"bad"})");
-  json::object extra;
-  extra["deviceId"] = "device1";
-  extra["timestamp"] = 1764134400000;
-  json::object payload;
-  payload["temperature"] = 20.5;
-  payload["count"] = 2.0;
-  payload["tiny"] = 1e-7;
-  EXPECT_EQ(ResultFrame("r1", "/t", extra, payload),
+  northbound::device::v1::DeviceEvent event;
+  event.set_topic("/t");
+  event.set_device_key("device1");
+  event.set_timestamp_ms(1764134400000);
+  auto& payload = *event.mutable_payload()->mutable_fields();
+  payload["temperature"].set_number_value(20.5);
+  payload["count"].set_number_value(2.0);
+  payload["tiny"].set_number_value(1e-7);
+  EXPECT_EQ(DeviceEventFrame("r1", event),
             R"({"type":"result","id":"r1","requestId":"r1","topic":"/t","deviceId":"device1",)"
-            R"("timestamp":1764134400000,"payload":{"temperature":20.5,"count":2,"tiny":1e-07}})");
+            R"("timestamp":1764134400000,"payload":{"count":2,"temperature":20.5,"tiny":1e-07}})");
 }
 
 TEST(FrameCodecTest, DeviceRepliesBecomeResultsOrDeviceErrors) {
