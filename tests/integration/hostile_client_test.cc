@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -264,6 +266,59 @@ TEST(HostileClientTest, TenThousandConnectionsDroppedBeforeTheHandshakeLeaveNoTr
   EXPECT_TRUE(RoundTripWorks(control, 10001));
   std::printf("ws-frontend RSS: %ld KiB before 10000 dropped connections, %ld KiB after\n",
               baseline, rss);
+}
+
+TEST(HostileClientTest, OneLargeFrameDoesNotPinItsSizeForTheConnectionsLife) {
+  StackOptions options;
+#ifdef NB_SANITIZED
+  options.frontend_env = {{"ASAN_OPTIONS", "detect_leaks=1:quarantine_size_mb=1"}};
+#endif
+  Stack stack(options);
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  const int pid = stack.frontend().process().pid();
+  constexpr int kConnections = 300;
+  const std::string token = stack.FullToken();
+  // A valid frame of 60 KB (a ping with padding the frontend ignores): read in pieces,
+  // it must still be parsed whole and answered.
+  const std::string large =
+      absl::StrCat(R"({"type":"ping","id":"big","pad":")", std::string(60'000, 'x'), R"("})");
+  auto connect_and_send_large = [&]() -> std::unique_ptr<WsClient> {
+    auto client = std::make_unique<WsClient>();
+    if (!client->Connect(stack.ws_port(), "/messaging/" + token).upgraded) {
+      ADD_FAILURE() << "not upgraded";
+      return {};
+    }
+    if (!client->SendText(large)) {
+      ADD_FAILURE() << "not sent";
+      return {};
+    }
+    std::optional<boost::json::object> answer = client->ReceiveJson();
+    if (!answer || FrameString(*answer, "type") != "pong" || FrameString(*answer, "id") != "big") {
+      ADD_FAILURE() << (answer ? boost::json::serialize(*answer) : "no answer");
+      return {};
+    }
+    return client;
+  };
+  // The first large frame warms up what any of them needs (parser, allocator arenas).
+  std::unique_ptr<WsClient> first = connect_and_send_large();
+  ASSERT_NE(first, nullptr);
+  const long baseline = RssKib(pid);
+
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < kConnections; ++i) {
+    clients.push_back(connect_and_send_large());
+    ASSERT_NE(clients.back(), nullptr) << "connection " << i;
+  }
+  // Kept, each connection's 60 KB read buffer would add ~19 MiB; let go, the 300 idle
+  // connections cost what idle connections cost.
+  const long rss = RssKib(pid);
+  EXPECT_LT(rss - baseline, 8 * 1024)
+      << "RSS " << baseline << " KiB before, " << rss << " KiB after";
+  EXPECT_TRUE(RoundTripWorks(*clients.back(), 1));
+  std::printf(
+      "ws-frontend RSS: %ld KiB before %d connections that each sent a 60 KB frame, %ld "
+      "KiB after\n",
+      baseline, kConnections, rss);
 }
 
 }  // namespace

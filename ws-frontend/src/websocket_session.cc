@@ -21,6 +21,13 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kCloseHandshakeLimit = std::chrono::seconds(5);
+// Frames are read in pieces of at most this size, so the read that waits on an idle
+// connection holds a small buffer (a whole read would prepare 1536 bytes). Most frames
+// fit in one piece.
+constexpr size_t kReadPieceBytes = 512;
+// A read buffer larger than this is let go after its frame: one large frame must not pin
+// its size for the rest of the connection.
+constexpr size_t kKeptReadBufferBytes = 1024;
 
 }  // namespace
 
@@ -65,18 +72,20 @@ void WebsocketSession::OnAccept(beast::error_code error) {
   context_.registry.Add(shared_from_this());
   context_.metrics->connections().Increment();
   accepted_ = true;
-  CheckSlowConsumer();
   if (closing_) {
     // A drain began during the handshake.
     closing_ = false;
     return Close(1001, "server shutting down", false);
   }
-  std::weak_ptr<WebsocketSession> weak = shared_from_this();
-  context_.auth->Validate(token_, false, [weak, strand = strand_](auto result) {
-    asio::post(strand, [weak, result = std::move(result)]() mutable {
-      if (auto self = weak.lock()) self->OnValidated(std::move(result), true);
-    });
-  });
+  // Until the first answer nothing else holds the session (it reads only once
+  // authenticated), so the answer's callback does; the auth client's deadline bounds it.
+  // The reference moves into the strand's handler, so the session ends there.
+  context_.auth->Validate(
+      token_, false, [self = shared_from_this(), strand = strand_](auto result) mutable {
+        asio::post(strand, [self = std::move(self), result = std::move(result)]() mutable {
+          self->OnValidated(std::move(result), true);
+        });
+      });
 }
 
 void WebsocketSession::OnValidated(absl::StatusOr<auth::ValidateTokenResponse> result,
@@ -131,9 +140,10 @@ void WebsocketSession::Shutdown() {
 }
 
 void WebsocketSession::DoRead() {
-  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
-    self->OnRead(error, bytes);
-  });
+  ws_.async_read_some(buffer_, kReadPieceBytes,
+                      [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
+                        self->OnRead(error, bytes);
+                      });
 }
 
 void WebsocketSession::OnRead(beast::error_code error, std::size_t) {
@@ -141,6 +151,8 @@ void WebsocketSession::OnRead(beast::error_code error, std::size_t) {
     if (error == websocket::error::message_too_big) context_.metrics->CountClose(1009);
     return Finish();
   }
+  // The message's next piece (Beast still holds the whole message to --max_frame_bytes).
+  if (!ws_.is_message_done()) return DoRead();
   if (!closing_) {
     if (ws_.got_binary()) {
       context_.metrics->CountFrameIn("binary");
@@ -151,6 +163,7 @@ void WebsocketSession::OnRead(beast::error_code error, std::size_t) {
     }
   }
   buffer_.consume(buffer_.size());
+  if (buffer_.capacity() > kKeptReadBufferBytes) buffer_ = beast::flat_buffer();
   DoRead();
 }
 
@@ -215,6 +228,7 @@ void WebsocketSession::Send(std::string frame, const char* type) {
   }
   if (queued_bytes_ > context_.limits.outbound_limit_bytes / 2 && !above_high_water_since_) {
     above_high_water_since_ = Clock::now();
+    if (!slow_timer_armed_) ArmSlowConsumerTimer(context_.limits.slow_consumer_after);
   }
   if (!writing_) DoWrite();
 }
@@ -243,6 +257,7 @@ void WebsocketSession::OnWrite(beast::error_code error, std::size_t) {
   queued_bytes_ -= queue_.front().first.size();
   context_.metrics->queued_bytes().Decrement(static_cast<double>(queue_.front().first.size()));
   queue_.pop_front();
+  if (queue_.empty()) queue_.shrink_to_fit();
   if (queued_bytes_ <= context_.limits.outbound_limit_bytes / 4) {
     above_high_water_since_.reset();
     // A resumed command may deliver what it already holds at once, which starts the next
@@ -252,16 +267,24 @@ void WebsocketSession::OnWrite(beast::error_code error, std::size_t) {
   if (!writing_) DoWrite();
 }
 
-void WebsocketSession::CheckSlowConsumer() {
-  if (finished_) return;
-  if (above_high_water_since_ && !closing_ &&
-      Clock::now() - *above_high_water_since_ >= context_.limits.slow_consumer_after) {
-    Close(4008, "slow consumer: not reading", false);
-  }
-  slow_timer_.expires_after(std::chrono::seconds(1));
+void WebsocketSession::ArmSlowConsumerTimer(Clock::duration after) {
+  slow_timer_armed_ = true;
+  slow_timer_.expires_after(after);
   slow_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+    self->slow_timer_armed_ = false;
     if (!error) self->CheckSlowConsumer();
   });
+}
+
+void WebsocketSession::CheckSlowConsumer() {
+  // Below the mark again (or gone): nothing to watch until the queue next crosses it.
+  if (finished_ || closing_ || !above_high_water_since_) return;
+  const Clock::duration above = Clock::now() - *above_high_water_since_;
+  if (above >= context_.limits.slow_consumer_after) {
+    return Close(4008, "slow consumer: not reading", false);
+  }
+  // It dropped below the mark and crossed it again since the timer was armed.
+  ArmSlowConsumerTimer(context_.limits.slow_consumer_after - above);
 }
 
 void WebsocketSession::Close(uint16_t code, absl::string_view reason, bool flush) {

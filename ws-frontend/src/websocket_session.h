@@ -2,7 +2,6 @@
 #define NORTHBOUND_WS_FRONTEND_WEBSOCKET_SESSION_H_
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +13,7 @@
 #include "boost/beast/http/message.hpp"
 #include "boost/beast/http/string_body.hpp"
 #include "boost/beast/websocket/stream.hpp"
+#include "boost/container/deque.hpp"
 #include "northbound/auth/v1/auth.pb.h"
 #include "northbound/device/v1/device_service.pb.h"
 #include "ws-frontend/src/client_stream.h"
@@ -86,6 +86,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   void Send(std::string frame, const char* type);
   void DoWrite();
   void OnWrite(boost::beast::error_code error, std::size_t bytes);
+  // The slow-consumer timer runs only while the queue is above its high-water mark.
+  void ArmSlowConsumerTimer(std::chrono::steady_clock::duration after);
   void CheckSlowConsumer();
   void ResumePaused();
 
@@ -94,7 +96,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   void DoClose();
   void Finish();
 
-  boost::beast::websocket::stream<ClientStream> ws_;
+  // No permessage-deflate (the frontend never offers it): the stream carries no state for it.
+  boost::beast::websocket::stream<ClientStream, false> ws_;
   Strand strand_;
   FrontendContext& context_;
   const std::string token_;
@@ -111,11 +114,14 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   absl::flat_hash_map<uint64_t, Subscription> calls_;
   absl::flat_hash_set<uint64_t> paused_;
 
-  std::deque<std::pair<std::string, const char*>> queue_;
+  // Boost's deque allocates nothing until the first frame, and lets go of its blocks when
+  // drained (OnWrite), unlike std::deque: an idle connection keeps no queue storage.
+  boost::container::deque<std::pair<std::string, const char*>> queue_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   std::optional<std::chrono::steady_clock::time_point> above_high_water_since_;
   boost::asio::steady_timer slow_timer_;
+  bool slow_timer_armed_ = false;
 
   RateLimiter rate_;
   std::optional<std::chrono::steady_clock::time_point> limited_since_;
