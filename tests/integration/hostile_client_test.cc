@@ -224,7 +224,8 @@ TEST(HostileClientTest, SlowUpgradesAndPartialFramesAreDropped) {
   EXPECT_TRUE(partial_dropped) << "a stalled half frame was never dropped";
 }
 
-TEST(HostileClientTest, TenThousandConnectionsDroppedBeforeTheHandshakeLeaveNoTrace) {
+// For tests that read the frontend's RSS.
+StackOptions RssOptions() {
   StackOptions options;
 #ifdef NB_SANITIZED
   // AddressSanitizer holds freed memory in a quarantine (256 MiB by default) to catch uses
@@ -232,7 +233,11 @@ TEST(HostileClientTest, TenThousandConnectionsDroppedBeforeTheHandshakeLeaveNoTr
   // still checked at exit.
   options.frontend_env = {{"ASAN_OPTIONS", "detect_leaks=1:quarantine_size_mb=1"}};
 #endif
-  Stack stack(options);
+  return options;
+}
+
+TEST(HostileClientTest, TenThousandConnectionsDroppedBeforeTheHandshakeLeaveNoTrace) {
+  Stack stack(RssOptions());
   ASSERT_TRUE(stack.started()) << stack.logs();
   WsClient control;
   ASSERT_TRUE(control.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
@@ -269,11 +274,7 @@ TEST(HostileClientTest, TenThousandConnectionsDroppedBeforeTheHandshakeLeaveNoTr
 }
 
 TEST(HostileClientTest, OneLargeFrameDoesNotPinItsSizeForTheConnectionsLife) {
-  StackOptions options;
-#ifdef NB_SANITIZED
-  options.frontend_env = {{"ASAN_OPTIONS", "detect_leaks=1:quarantine_size_mb=1"}};
-#endif
-  Stack stack(options);
+  Stack stack(RssOptions());
   ASSERT_TRUE(stack.started()) << stack.logs();
   const int pid = stack.frontend().process().pid();
   constexpr int kConnections = 300;
