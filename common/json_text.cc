@@ -18,8 +18,6 @@ void AppendString(std::string& out, json::string_view text) {
   AppendJsonString(out, std::string_view(text.data(), text.size()));
 }
 
-void AppendNumber(std::string& out, double number) { AppendJsonNumber(out, number); }
-
 void Append(std::string& out, const json::value& value) {
   switch (value.kind()) {
     case json::kind::null:
@@ -35,7 +33,7 @@ void Append(std::string& out, const json::value& value) {
       out += std::to_string(value.get_uint64());
       break;
     case json::kind::double_:
-      AppendNumber(out, value.get_double());
+      AppendJsonNumber(out, value.get_double());
       break;
     case json::kind::string:
       AppendString(out, value.get_string());

@@ -52,8 +52,8 @@ devicepb::EventKind ReplyKind(devicepb::MessageType type) {
 
 }  // namespace
 
-// One device's part of a Send. Lives as long as the driver's callbacks or the operation's
-// timer hold it.
+// One device's part of a Send. Lives as long as the driver's callbacks hold it (the
+// operation keeps only weak references).
 class PendingCommand {
  public:
   PendingCommand(std::shared_ptr<SendOperation> operation, DeviceEntry& device,
@@ -315,7 +315,7 @@ absl::StatusOr<std::shared_ptr<SendOperation>> CommandDispatcher::Start(
                                absl::StrCat("device ", Quoted(key), " does not exist in product '",
                                             request.product_key(), "'"))));
   }
-  // One deadline for every device of the Send, and one timer for it.
+  // One deadline for every device of the Send, registered once they are all dispatched.
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(plan->timeout_ms);
   for (DeviceEntry* device : plan->devices) {

@@ -228,7 +228,11 @@ void WebsocketSession::Send(std::string frame, const char* type) {
   }
   if (queued_bytes_ > context_.limits.outbound_limit_bytes / 2 && !above_high_water_since_) {
     above_high_water_since_ = Clock::now();
-    if (!slow_timer_armed_) ArmSlowConsumerTimer(context_.limits.slow_consumer_after);
+    // Each crossing re-arms the timer (a wait left from an earlier crossing is cancelled).
+    slow_timer_.expires_after(context_.limits.slow_consumer_after);
+    slow_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+      if (!error) self->CheckSlowConsumer();
+    });
   }
   if (!writing_) DoWrite();
 }
@@ -267,24 +271,13 @@ void WebsocketSession::OnWrite(beast::error_code error, std::size_t) {
   if (!writing_) DoWrite();
 }
 
-void WebsocketSession::ArmSlowConsumerTimer(Clock::duration after) {
-  slow_timer_armed_ = true;
-  slow_timer_.expires_after(after);
-  slow_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
-    self->slow_timer_armed_ = false;
-    if (!error) self->CheckSlowConsumer();
-  });
-}
-
 void WebsocketSession::CheckSlowConsumer() {
-  // Below the mark again (or gone): nothing to watch until the queue next crosses it.
+  // Below the mark again, or gone. A wait that had already fired when the queue crossed the
+  // mark anew finds too little time above it; the crossing armed the timer again.
   if (finished_ || closing_ || !above_high_water_since_) return;
-  const Clock::duration above = Clock::now() - *above_high_water_since_;
-  if (above >= context_.limits.slow_consumer_after) {
-    return Close(4008, "slow consumer: not reading", false);
+  if (Clock::now() - *above_high_water_since_ >= context_.limits.slow_consumer_after) {
+    Close(4008, "slow consumer: not reading", false);
   }
-  // It dropped below the mark and crossed it again since the timer was armed.
-  ArmSlowConsumerTimer(context_.limits.slow_consumer_after - above);
 }
 
 void WebsocketSession::Close(uint16_t code, absl::string_view reason, bool flush) {

@@ -86,8 +86,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   void Send(std::string frame, const char* type);
   void DoWrite();
   void OnWrite(boost::beast::error_code error, std::size_t bytes);
-  // The slow-consumer timer runs only while the queue is above its high-water mark.
-  void ArmSlowConsumerTimer(std::chrono::steady_clock::duration after);
+  // The slow-consumer timer runs only while the queue is above its high-water mark: Send
+  // arms it when the queue crosses the mark.
   void CheckSlowConsumer();
   void ResumePaused();
 
@@ -121,7 +121,6 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   bool writing_ = false;
   std::optional<std::chrono::steady_clock::time_point> above_high_water_since_;
   boost::asio::steady_timer slow_timer_;
-  bool slow_timer_armed_ = false;
 
   RateLimiter rate_;
   std::optional<std::chrono::steady_clock::time_point> limited_since_;
