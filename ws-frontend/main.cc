@@ -25,9 +25,14 @@ ABSL_FLAG(double, frames_per_second, 100, "Sustained client frames per second pe
 ABSL_FLAG(double, frame_burst, 200, "Burst of client frames allowed above the sustained rate.");
 ABSL_FLAG(int, rate_abuse_seconds, 10, "Seconds of continuous rate limiting before close 4029.");
 ABSL_FLAG(int, outbound_limit_bytes, 4 * 1024 * 1024,
-          "Bytes queued for one client before close 4008; backpressure starts at half.");
+          "Bytes queued for one client before close 4008; backpressure on command replies "
+          "starts at half.");
+ABSL_FLAG(int, event_backlog_bytes, 64 * 1024,
+          "Bytes queued for one client past which ws-frontend takes none of its events until "
+          "the queue drained to half; device-service meanwhile drops the oldest.");
 ABSL_FLAG(int, slow_consumer_seconds, 10,
-          "Seconds a client's queue may stay past half the limit before close 4008.");
+          "Seconds a client's queue may stay past half the limit, or its events held back, "
+          "before close 4008.");
 ABSL_FLAG(int, socket_send_buffer_bytes, 256 * 1024,
           "Kernel send buffer per client connection, bounding memory per client; 0 lets the "
           "kernel autotune it.");
@@ -73,6 +78,7 @@ int main(int argc, char** argv) {
   limits.frame_burst = absl::GetFlag(FLAGS_frame_burst);
   limits.rate_abuse_window = std::chrono::seconds(absl::GetFlag(FLAGS_rate_abuse_seconds));
   limits.outbound_limit_bytes = absl::GetFlag(FLAGS_outbound_limit_bytes);
+  limits.event_backlog_bytes = absl::GetFlag(FLAGS_event_backlog_bytes);
   limits.slow_consumer_after = std::chrono::seconds(absl::GetFlag(FLAGS_slow_consumer_seconds));
   limits.idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_idle_timeout_seconds));
   limits.request_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_request_timeout_seconds));

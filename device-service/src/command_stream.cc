@@ -1,5 +1,6 @@
 #include "device-service/src/command_stream.h"
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/mutex.h"
 #include "common/status.h"
+#include "common/topic.h"
 #include "device-service/src/send_reactor.h"
 
 namespace nb::device {
@@ -25,9 +27,53 @@ constexpr size_t kMaxPackedBytes = 1 << 20;
 
 class CommandHub;
 
+// What a cancel or the stream's end stops: a command or a subscription, which the
+// authorizer re-checks from Track until Stop.
+class StreamItem : public GuardedStream {
+ public:
+  // Stops the item's work and its re-checks; idempotent. Any thread.
+  void Stop() {
+    std::optional<Caller> caller;
+    Authorizer* authorizer;
+    {
+      MutexLock lock(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+      caller = std::move(caller_);
+      authorizer = authorizer_;
+    }
+    StopWork();
+    if (caller) authorizer->Untrack(*caller, this);
+  }
+
+ protected:
+  // The caller is known and allowed: the authorizer re-checks the item from now on. False
+  // (and nothing tracked) when it was stopped meanwhile.
+  bool Track(const Caller& caller, Authorizer& authorizer,
+             const std::shared_ptr<GuardedStream>& self) {
+    {
+      MutexLock lock(mu_);
+      if (stopped_) return false;
+      caller_ = caller;
+      authorizer_ = &authorizer;
+    }
+    authorizer.Track(caller, self);
+    return true;
+  }
+  // What Stop ends besides the re-checks, once `stopped_` is set.
+  virtual void StopWork() {}
+
+  Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+
+ private:
+  std::optional<Caller> caller_ ABSL_GUARDED_BY(mu_);
+  Authorizer* authorizer_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
 // One command of a Commands stream: what the authorizer re-checks, and what a cancel or
 // the stream's end stops. Its request is written once, before it is shared.
-class StreamCommand final : public GuardedStream {
+class StreamCommand final : public StreamItem {
  public:
   StreamCommand(std::weak_ptr<CommandHub> hub, uint64_t id, devicepb::SendRequest request)
       : hub_(std::move(hub)), id_(id), request_(std::move(request)) {}
@@ -36,46 +82,127 @@ class StreamCommand final : public GuardedStream {
   const devicepb::SendRequest& request() const { return request_; }
 
   // The caller is known and allowed: tracks it and starts the command.
-  void Start(Caller caller, CommandDispatcher& dispatcher, Authorizer& authorizer,
+  void Start(const Caller& caller, CommandDispatcher& dispatcher, Authorizer& authorizer,
              const std::shared_ptr<StreamCommand>& self);
-  // Stops the device waits and the re-checks; idempotent. Any thread.
-  void Stop();
+  void Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) override;
+
+ private:
+  // The device waits end.
+  void StopWork() override;
+
+  const std::weak_ptr<CommandHub> hub_;
+  const uint64_t id_;
+  const devicepb::SendRequest request_;
+  std::shared_ptr<SendOperation> operation_ ABSL_GUARDED_BY(mu_);
+};
+
+// One subscription of a Commands stream: what the authorizer re-checks (its client may lose
+// the right to watch, or some devices), and what a cancel or the stream's end stops. Its
+// bus subscription and the credit it has are the hub's.
+class StreamWatch final : public StreamItem {
+ public:
+  StreamWatch(std::weak_ptr<CommandHub> hub, uint64_t id) : hub_(std::move(hub)), id_(id) {}
+
+  uint64_t id() const { return id_; }
+
+  // The caller is known and allowed: tracks it, with the bus subscription that re-checks
+  // narrow (false when stopped meanwhile).
+  bool Track(const Caller& caller, std::shared_ptr<Subscription> subscription,
+             Authorizer& authorizer, const std::shared_ptr<StreamWatch>& self) {
+    {
+      MutexLock lock(mu_);
+      subscription_ = std::move(subscription);
+    }
+    return StreamItem::Track(caller, authorizer, self);
+  }
   void Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) override;
 
  private:
   const std::weak_ptr<CommandHub> hub_;
   const uint64_t id_;
-  const devicepb::SendRequest request_;
-  Mutex mu_;
-  std::shared_ptr<SendOperation> operation_ ABSL_GUARDED_BY(mu_);
-  std::optional<Caller> caller_ ABSL_GUARDED_BY(mu_);
-  Authorizer* authorizer_ ABSL_GUARDED_BY(mu_) = nullptr;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<Subscription> subscription_ ABSL_GUARDED_BY(mu_);
 };
 
 // The shared state of one Commands stream. Replies come from driver and timer threads,
-// requests and write completions from gRPC. As in SendStream (send_reactor.cc), every
-// decision is taken under `mu_` and StartWrite or Finish is called after unlocking: only
-// the thread that set `finished_` calls Finish, and none writes after it.
+// events from publishing threads, requests and write completions from gRPC. As in SendStream
+// (send_reactor.cc), every decision is taken under `mu_` and StartWrite or Finish is called after
+// unlocking: only the thread that set `finished_` calls Finish, and none writes after it.
 class CommandHub final : public StoppableStream, public std::enable_shared_from_this<CommandHub> {
  public:
   CommandHub(grpc::ServerBidiReactor<Requests, Events>* reactor,
-             grpc::CallbackServerContext* context, CommandDispatcher& dispatcher,
-             Authorizer& authorizer)
-      : reactor_(reactor), context_(context), dispatcher_(dispatcher), authorizer_(authorizer) {}
+             grpc::CallbackServerContext* context, const CommandServices& services)
+      : reactor_(reactor),
+        context_(context),
+        dispatcher_(services.dispatcher),
+        authorizer_(services.authorizer),
+        bus_(services.bus),
+        metrics_(services.metrics),
+        subscriber_queue_(services.subscriber_queue) {}
 
-  // What the caller sent: starts or cancels each command in order.
+  // What the caller sent: starts, cancels or credits each command or subscription in order.
   void Accept(Requests& requests) {
     for (devicepb::CommandRequest& request : *requests.mutable_requests()) {
-      if (request.action_case() == devicepb::CommandRequest::kCancel) {
-        Cancel(request.command_id());
-      } else if (request.action_case() == devicepb::CommandRequest::kSend) {
-        Begin(request);
-      } else {
-        Refuse(request.command_id(),
-               ErrorStatus(ErrorCode::PARAMETER_ERROR, "a CommandRequest needs send or cancel"));
+      switch (request.action_case()) {
+        case devicepb::CommandRequest::kCancel:
+          Cancel(request.command_id());
+          break;
+        case devicepb::CommandRequest::kSend:
+          Begin(request);
+          break;
+        case devicepb::CommandRequest::kSubscribe:
+          BeginWatch(request);
+          break;
+        case devicepb::CommandRequest::kCredit:
+          Credit(request.command_id(), request.credit());
+          break;
+        default:
+          Refuse(request.command_id(),
+                 ErrorStatus(ErrorCode::PARAMETER_ERROR,
+                             "a CommandRequest needs send, subscribe, credit or cancel"));
       }
     }
+  }
+
+  // From a subscription's bus queue (a publishing thread): events are queued for it.
+  void Fill(const StreamWatch* watch) {
+    Next next;
+    {
+      MutexLock lock(mu_);
+      auto it = watches_.find(watch->id());
+      if (it == watches_.end() || it->second.watch.get() != watch) return;
+      TakeEvents(it->first, it->second);
+      next = Decide();
+    }
+    Act(next);
+  }
+
+  // The subscription is authorized: its events start flowing. False when it is no longer
+  // live (cancelled or ended meanwhile).
+  bool Activate(const StreamWatch* watch, std::shared_ptr<Subscription> subscription) {
+    MutexLock lock(mu_);
+    auto it = watches_.find(watch->id());
+    if (it == watches_.end() || it->second.watch.get() != watch) return false;
+    it->second.subscription = subscription;
+    // Under the lock, so that a cancel cannot take it off the bus before it is on.
+    bus_.Add(std::move(subscription));
+    metrics_.SetSubscriptions(static_cast<double>(bus_.size()));
+    return true;
+  }
+
+  // Ends a live subscription with `status`.
+  void EndWatch(const StreamWatch* watch, const absl::Status& status) {
+    std::shared_ptr<StreamWatch> ended;
+    Next next;
+    {
+      MutexLock lock(mu_);
+      auto it = watches_.find(watch->id());
+      if (it == watches_.end() || it->second.watch.get() != watch) return;
+      ended = TakeWatch(it);
+      PushEnd(watch->id(), status);
+      next = Decide();
+    }
+    ended->Stop();
+    Act(next);
   }
 
   // From a command's operation; dropped once the command is over.
@@ -109,17 +236,23 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
     Act(next);
   }
 
-  // The caller half-closed: the stream finishes once its commands are over.
+  // The caller half-closed: its subscriptions end (it can no longer cancel them), and the
+  // stream finishes once its commands are over.
   void OnReadsDone() {
+    std::vector<std::shared_ptr<StreamItem>> ended;
+    Next next;
     {
       MutexLock lock(mu_);
       reads_done_ = true;
+      ended = EndWatches(absl::OkStatus());
+      next = Decide();
     }
-    Pump();
+    for (const auto& item : ended) item->Stop();
+    Act(next);
   }
 
   void OnWriteDone(bool ok) {
-    std::vector<std::shared_ptr<StreamCommand>> stopped;
+    std::vector<std::shared_ptr<StreamItem>> stopped;
     Next next;
     {
       MutexLock lock(mu_);
@@ -128,41 +261,47 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
       if (!ok) stopped = Abandon();
       next = Decide();
     }
-    for (const auto& command : stopped) command->Stop();
+    for (const auto& item : stopped) item->Stop();
     Act(next);
   }
 
   // The call was cancelled (the caller went away, or a deadline passed).
   void OnCancel() {
-    std::vector<std::shared_ptr<StreamCommand>> stopped;
+    std::vector<std::shared_ptr<StreamItem>> stopped;
     Next next;
     {
       MutexLock lock(mu_);
       stopped = Abandon();
       next = Decide();
     }
-    for (const auto& command : stopped) command->Stop();
+    for (const auto& item : stopped) item->Stop();
     Act(next);
   }
 
-  // Shutdown: new commands are refused; the stream ends once the live ones are over.
+  // Shutdown: new commands and subscriptions are refused, live subscriptions end with
+  // `status`; the stream ends once the live commands are over.
   void Stop(const absl::Status& status) override {
+    std::vector<std::shared_ptr<StreamItem>> ended;
+    Next next;
     {
       MutexLock lock(mu_);
       if (!stopping_) stopping_ = status;
+      ended = EndWatches(status);
+      next = Decide();
     }
-    Pump();
+    for (const auto& item : ended) item->Stop();
+    Act(next);
   }
 
-  // gRPC is done with the call; commands still live (none, unless the call failed) stop.
+  // gRPC is done with the call; what is still live (nothing, unless the call failed) stops.
   void OnDone() {
-    std::vector<std::shared_ptr<StreamCommand>> stopped;
+    std::vector<std::shared_ptr<StreamItem>> stopped;
     {
       MutexLock lock(mu_);
       finished_ = true;
       stopped = Abandon();
     }
-    for (const auto& command : stopped) command->Stop();
+    for (const auto& item : stopped) item->Stop();
   }
 
  private:
@@ -171,6 +310,127 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
     absl::Status status;
   };
 
+  // A live subscription: its bus subscription once authorized, and how many more events
+  // the caller has room for.
+  struct Watch {
+    std::shared_ptr<StreamWatch> watch;
+    std::shared_ptr<Subscription> subscription;
+    uint32_t window = 0;
+    uint32_t room = 0;
+  };
+  using WatchMap = absl::flat_hash_map<uint64_t, Watch>;
+
+  // Refuses a new id that is live, or one too many.
+  std::optional<absl::Status> CheckNew(uint64_t id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (stopping_) {
+      return ErrorStatus(ErrorCode::SERVER_NOT_AVAILABLE, "device-service is stopping");
+    }
+    if (live_.contains(id) || watches_.contains(id)) {
+      return ErrorStatus(ErrorCode::DUPLICATE_ID, absl::StrCat(id, " is live on this stream"));
+    }
+    if (live_.size() + watches_.size() >= kMaxCommandsPerStream) {
+      return ErrorStatus(ErrorCode::RATE_LIMITED,
+                         absl::StrCat("at most ", kMaxCommandsPerStream,
+                                      " commands and subscriptions may be live on one stream"));
+    }
+    return std::nullopt;
+  }
+
+  void BeginWatch(devicepb::CommandRequest& request) {
+    const uint64_t id = request.command_id();
+    const uint32_t window = request.subscribe().window();
+    if (window > kMaxEventWindow) {
+      return Refuse(id, ErrorStatus(ErrorCode::PARAMETER_ERROR,
+                                    absl::StrCat("window must be 0..", kMaxEventWindow)));
+    }
+    auto watch = std::make_shared<StreamWatch>(weak_from_this(), id);
+    std::optional<absl::Status> refused;
+    {
+      MutexLock lock(mu_);
+      refused = CheckNew(id);
+      if (!refused) {
+        Watch& entry = watches_[id];
+        entry.watch = watch;
+        entry.window = entry.room = window == 0 ? kDefaultEventWindow : window;
+      }
+    }
+    if (refused) return Refuse(id, *refused);
+    // As for a command: the answer may come after the stream is gone.
+    authorizer_.Authorize(
+        request.token(), [this, watch, topic = request.subscribe().topic(),
+                          self = weak_from_this()](absl::StatusOr<Caller> caller) {
+          auto hub = self.lock();
+          if (!hub) return;
+          if (!caller.ok()) return EndWatch(watch.get(), caller.status());
+          // The bus wakes the hub from publishing threads, weakly: a late wake finds nothing.
+          std::weak_ptr<StreamWatch> weak_watch = watch;
+          absl::StatusOr<std::shared_ptr<Subscription>> subscription = NewSubscription(
+              *caller, topic, subscriber_queue_,
+              [self, weak_watch] {
+                auto hub = self.lock();
+                auto watch = weak_watch.lock();
+                if (hub && watch) hub->Fill(watch.get());
+              },
+              authorizer_);
+          if (!subscription.ok()) return EndWatch(watch.get(), subscription.status());
+          if (!watch->Track(*caller, *subscription, authorizer_, watch)) return;
+          if (!Activate(watch.get(), *std::move(subscription))) watch->Stop();
+        });
+  }
+
+  // The caller took `count` more events of subscription `id`.
+  void Credit(uint64_t id, uint32_t count) {
+    Next next;
+    {
+      MutexLock lock(mu_);
+      auto it = watches_.find(id);
+      if (it == watches_.end()) return;
+      Watch& entry = it->second;
+      // Never more room than the window: a caller's miscount cannot unbound the stream.
+      entry.room = std::min<uint64_t>(uint64_t{entry.room} + count, entry.window);
+      TakeEvents(id, entry);
+      next = Decide();
+    }
+    Act(next);
+  }
+
+  // Moves the subscription's queued events to the stream while it has room.
+  void TakeEvents(uint64_t id, Watch& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (entry.subscription == nullptr) return;
+    while (entry.room > 0) {
+      devicepb::CommandEvent& event = out_.emplace_back();
+      if (!entry.subscription->Take(*event.mutable_event())) {
+        out_.pop_back();
+        return;
+      }
+      event.set_command_id(id);
+      --entry.room;
+    }
+  }
+
+  // Forgets a live subscription and takes it off the bus; the caller stops it.
+  std::shared_ptr<StreamWatch> TakeWatch(WatchMap::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::shared_ptr<StreamWatch> watch = std::move(it->second.watch);
+    if (it->second.subscription != nullptr) {
+      bus_.Remove(it->second.subscription.get());
+      metrics_.SetSubscriptions(static_cast<double>(bus_.size()));
+    }
+    watches_.erase(it);
+    return watch;
+  }
+
+  // Ends every live subscription with `status`; the caller stops them.
+  std::vector<std::shared_ptr<StreamItem>> EndWatches(const absl::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<std::shared_ptr<StreamItem>> ended;
+    while (!watches_.empty()) {
+      const uint64_t id = watches_.begin()->first;
+      ended.push_back(TakeWatch(watches_.begin()));
+      PushEnd(id, status);
+    }
+    return ended;
+  }
+
   void Begin(devicepb::CommandRequest& request) {
     const uint64_t id = request.command_id();
     auto command =
@@ -178,16 +438,7 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
     std::optional<absl::Status> refused;
     {
       MutexLock lock(mu_);
-      if (stopping_) {
-        refused = ErrorStatus(ErrorCode::SERVER_NOT_AVAILABLE, "device-service is stopping");
-      } else if (live_.contains(id)) {
-        refused = ErrorStatus(ErrorCode::DUPLICATE_ID,
-                              absl::StrCat("command ", id, " is live on this stream"));
-      } else if (live_.size() >= kMaxCommandsPerStream) {
-        refused = ErrorStatus(
-            ErrorCode::RATE_LIMITED,
-            absl::StrCat("at most ", kMaxCommandsPerStream, " commands may be live on one stream"));
-      }
+      refused = CheckNew(id);
       if (!refused) live_[id] = command;
     }
     if (refused) return Refuse(id, *refused);
@@ -208,13 +459,17 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
   }
 
   void Cancel(uint64_t id) {
-    std::shared_ptr<StreamCommand> cancelled;
+    std::shared_ptr<StreamItem> cancelled;
     {
       MutexLock lock(mu_);
-      auto it = live_.find(id);
-      if (it == live_.end()) return;
-      cancelled = std::move(it->second);
-      live_.erase(it);
+      if (auto it = live_.find(id); it != live_.end()) {
+        cancelled = std::move(it->second);
+        live_.erase(it);
+      } else if (auto watch = watches_.find(id); watch != watches_.end()) {
+        cancelled = TakeWatch(watch);
+      } else {
+        return;
+      }
     }
     cancelled->Stop();
     // The stream may have been waiting for its last command to end.
@@ -255,15 +510,15 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
     end.set_message(std::string(status.message()));
   }
 
-  // Forgets every live command and anything unsent; the caller stops the commands.
-  std::vector<std::shared_ptr<StreamCommand>> Abandon() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // Forgets every live command and subscription and anything unsent; the caller stops them.
+  std::vector<std::shared_ptr<StreamItem>> Abandon() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     abandoned_ = true;
+    std::vector<std::shared_ptr<StreamItem>> items = EndWatches(absl::CancelledError("cancelled"));
     out_.clear();
-    std::vector<std::shared_ptr<StreamCommand>> commands;
-    commands.reserve(live_.size());
-    for (auto& [id, command] : live_) commands.push_back(std::move(command));
+    items.reserve(items.size() + live_.size());
+    for (auto& [id, command] : live_) items.push_back(std::move(command));
     live_.clear();
-    return commands;
+    return items;
   }
 
   Next Decide() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -286,7 +541,7 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
       finished_ = true;
       next.step = WriteStep::kFinish;
       next.status = absl::CancelledError("cancelled");
-    } else if ((reads_done_ || stopping_) && live_.empty()) {
+    } else if ((reads_done_ || stopping_) && live_.empty() && watches_.empty()) {
       finished_ = true;
       next.step = WriteStep::kFinish;
       next.status = stopping_ ? *stopping_ : absl::OkStatus();
@@ -303,8 +558,12 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
   grpc::CallbackServerContext* const context_;
   CommandDispatcher& dispatcher_;
   Authorizer& authorizer_;
+  EventBus& bus_;
+  DeviceMetrics& metrics_;
+  const size_t subscriber_queue_;
   Mutex mu_;
   absl::flat_hash_map<uint64_t, std::shared_ptr<StreamCommand>> live_ ABSL_GUARDED_BY(mu_);
+  WatchMap watches_ ABSL_GUARDED_BY(mu_);
   std::deque<devicepb::CommandEvent> out_ ABSL_GUARDED_BY(mu_);
   // The message being written; only the writer touches it.
   Events current_;
@@ -315,15 +574,9 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
   std::optional<absl::Status> stopping_ ABSL_GUARDED_BY(mu_);
 };
 
-void StreamCommand::Start(Caller caller, CommandDispatcher& dispatcher, Authorizer& authorizer,
-                          const std::shared_ptr<StreamCommand>& self) {
-  {
-    MutexLock lock(mu_);
-    if (stopped_) return;
-    caller_ = caller;
-    authorizer_ = &authorizer;
-  }
-  authorizer.Track(caller, self);
+void StreamCommand::Start(const Caller& caller, CommandDispatcher& dispatcher,
+                          Authorizer& authorizer, const std::shared_ptr<StreamCommand>& self) {
+  if (!Track(caller, authorizer, self)) return;
   // Replies reach the command and the stream weakly: the stream owns its commands, and a
   // reply already under way when the command stops may still arrive.
   std::weak_ptr<StreamCommand> weak = self;
@@ -352,20 +605,14 @@ void StreamCommand::Start(Caller caller, CommandDispatcher& dispatcher, Authoriz
   if (cancel_now) (*operation)->Cancel();
 }
 
-void StreamCommand::Stop() {
+void StreamCommand::StopWork() {
   std::shared_ptr<SendOperation> operation;
-  std::optional<Caller> caller;
-  Authorizer* authorizer;
   {
     MutexLock lock(mu_);
-    if (stopped_) return;
-    stopped_ = true;
     operation = operation_;
-    caller = caller_;
-    authorizer = authorizer_;
   }
+  // Start cancels an operation it records after this.
   if (operation) operation->Cancel();
-  if (caller) authorizer->Untrack(*caller, this);
 }
 
 void StreamCommand::Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) {
@@ -375,12 +622,26 @@ void StreamCommand::Reauthorized(const absl::StatusOr<PermissionsPtr>& permissio
   if (auto hub = hub_.lock()) hub->End(this, status);
 }
 
+void StreamWatch::Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) {
+  absl::Status status =
+      permissions.ok() ? CheckSubscribeAllowed(**permissions) : permissions.status();
+  if (status.ok()) {
+    std::shared_ptr<Subscription> subscription;
+    {
+      MutexLock lock(mu_);
+      subscription = subscription_;
+    }
+    // Narrowed or widened: the devices it may watch from now on.
+    if (subscription) subscription->SetPermissions(*permissions);
+    return;
+  }
+  if (auto hub = hub_.lock()) hub->EndWatch(this, status);
+}
+
 class CommandsReactor final : public grpc::ServerBidiReactor<Requests, Events> {
  public:
-  CommandsReactor(grpc::CallbackServerContext* context, CommandDispatcher& dispatcher,
-                  Authorizer& authorizer, StreamRegistry& registry)
-      : hub_(std::make_shared<CommandHub>(this, context, dispatcher, authorizer)),
-        registry_(registry) {
+  CommandsReactor(grpc::CallbackServerContext* context, const CommandServices& services)
+      : hub_(std::make_shared<CommandHub>(this, context, services)), registry_(services.registry) {
     // Refused during shutdown: the stream ends at once, unread.
     if (!registry_.Register(hub_)) {
       hub_->Stop(absl::UnavailableError("device-service is stopping"));
@@ -412,9 +673,34 @@ class CommandsReactor final : public grpc::ServerBidiReactor<Requests, Events> {
 }  // namespace
 
 grpc::ServerBidiReactor<devicepb::CommandRequests, devicepb::CommandEvents>* StartCommands(
-    grpc::CallbackServerContext* context, CommandDispatcher& dispatcher, Authorizer& authorizer,
-    StreamRegistry& registry) {
-  return new CommandsReactor(context, dispatcher, authorizer, registry);
+    grpc::CallbackServerContext* context, const CommandServices& services) {
+  return new CommandsReactor(context, services);
+}
+
+absl::Status CheckSubscribeAllowed(const northbound::auth::v1::Permissions& permissions) {
+  const auto& operations = permissions.operations();
+  if (std::find(operations.begin(), operations.end(), northbound::auth::v1::SUBSCRIBE_EVENTS) !=
+      operations.end()) {
+    return absl::OkStatus();
+  }
+  return ErrorStatus(ErrorCode::PERMISSION_DENIED, "this client may not SUBSCRIBE_EVENTS");
+}
+
+absl::StatusOr<std::shared_ptr<Subscription>> NewSubscription(const Caller& caller,
+                                                              const std::string& topic,
+                                                              size_t capacity,
+                                                              std::function<void()> wake,
+                                                              Authorizer& authorizer) {
+  if (absl::Status allowed = CheckSubscribeAllowed(*caller.permissions); !allowed.ok()) {
+    authorizer.CountDenied();
+    return allowed;
+  }
+  absl::StatusOr<TopicPattern> pattern = TopicPattern::Parse(topic);
+  if (!pattern.ok()) return pattern.status();
+  auto subscription =
+      std::make_shared<Subscription>(*std::move(pattern), capacity, std::move(wake));
+  if (!caller.client_id.empty()) subscription->SetPermissions(caller.permissions);
+  return subscription;
 }
 
 }  // namespace nb::device

@@ -104,15 +104,6 @@ class SubscribeStream final : public GuardedStream, public StoppableStream {
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);
 };
 
-absl::Status CheckSubscribeAllowed(const authpb::Permissions& permissions) {
-  const auto& operations = permissions.operations();
-  if (std::find(operations.begin(), operations.end(), authpb::SUBSCRIBE_EVENTS) !=
-      operations.end()) {
-    return absl::OkStatus();
-  }
-  return ErrorStatus(ErrorCode::PERMISSION_DENIED, "this client may not SUBSCRIBE_EVENTS");
-}
-
 namespace {
 
 class SubscribeReactor final : public grpc::ServerWriteReactor<devicepb::DeviceEvent> {
@@ -197,7 +188,8 @@ grpc::ServerWriteReactor<devicepb::SendReply>* DeviceServiceImpl::Send(
 
 grpc::ServerBidiReactor<devicepb::CommandRequests, devicepb::CommandEvents>*
 DeviceServiceImpl::Commands(grpc::CallbackServerContext* context) {
-  return StartCommands(context, dispatcher_, authorizer_, *this);
+  return StartCommands(context, CommandServices{dispatcher_, authorizer_, *this, bus_, metrics_,
+                                                options_.subscriber_queue});
 }
 
 grpc::ServerWriteReactor<devicepb::DeviceEvent>* DeviceServiceImpl::Subscribe(
@@ -208,28 +200,23 @@ grpc::ServerWriteReactor<devicepb::DeviceEvent>* DeviceServiceImpl::Subscribe(
   authorizer_.Authorize(*context, [this, reactor, request](absl::StatusOr<Caller> caller) {
     const std::shared_ptr<SubscribeStream>& stream = reactor->stream();
     if (!caller.ok()) return stream->Reject(caller.status());
-    if (absl::Status allowed = CheckSubscribeAllowed(*caller->permissions); !allowed.ok()) {
-      authorizer_.CountDenied();
-      return stream->Reject(allowed);
-    }
-    absl::StatusOr<TopicPattern> pattern = TopicPattern::Parse(request->topic());
-    if (!pattern.ok()) return stream->Reject(pattern.status());
     // The bus wakes the stream from publishing threads; the weak pointer keeps a late
     // wake from touching a stream that is gone.
     std::weak_ptr<SubscribeStream> weak = stream;
-    auto subscription =
-        std::make_shared<Subscription>(*std::move(pattern), options_.subscriber_queue, [weak] {
+    absl::StatusOr<std::shared_ptr<Subscription>> subscription = NewSubscription(
+        *caller, request->topic(), options_.subscriber_queue,
+        [weak] {
           if (auto alive = weak.lock()) alive->Pump();
-        });
-    // A direct caller sees only the devices it may watch, whatever its pattern says.
-    if (!caller->client_id.empty()) subscription->SetPermissions(caller->permissions);
-    stream->Attach(subscription);
+        },
+        authorizer_);
+    if (!subscription.ok()) return stream->Reject(subscription.status());
+    stream->Attach(*subscription);
     if (!Register(stream)) {
       return stream->Reject(absl::UnavailableError("device-service is stopping"));
     }
     reactor->SetCaller(*caller);
     authorizer_.Track(*caller, stream);
-    bus_.Add(std::move(subscription));
+    bus_.Add(*std::move(subscription));
     metrics_.SetSubscriptions(static_cast<double>(bus_.size()));
     // Tells the caller the subscription is live: events published from now on reach it.
     reactor->StartSendInitialMetadata();

@@ -18,15 +18,12 @@
 namespace nb::device {
 
 struct ServiceOptions {
-  // Events queued per Subscribe stream before the oldest are dropped.
+  // Events queued per subscription (a Subscribe stream, or one on a Commands stream)
+  // before the oldest are dropped.
   size_t subscriber_queue = 1024;
 };
 
 class SubscribeStream;
-
-// OK, or PERMISSION_DENIED when the client may not watch live events at all. Which events
-// reach it is decided per event (Subscription::SetPermissions).
-absl::Status CheckSubscribeAllowed(const northbound::auth::v1::Permissions& permissions);
 
 // The gRPC face of device-service (callback API). Every call is first vouched for by the
 // Authorizer; the client's permissions then decide what it may command and what listings

@@ -23,9 +23,10 @@ namespace devicepb = northbound::device::v1;
 using Clock = std::chrono::steady_clock;
 using std::chrono::seconds;
 
-// What one command produced on the stream.
+// What one command or subscription produced on the stream.
 struct Outcome {
   std::vector<devicepb::SendReply> replies;
+  std::vector<devicepb::DeviceEvent> events;
   std::optional<devicepb::CommandEnd> end;
   // Events that came after the end: there must be none.
   int after_end = 0;
@@ -57,6 +58,20 @@ class CommandsClient {
   bool Start(uint64_t id, const std::string& token, devicepb::SendRequest send) {
     return Write({StartRequest(id, token, std::move(send))});
   }
+  bool Subscribe(uint64_t id, const std::string& token, const std::string& topic, uint32_t window) {
+    devicepb::CommandRequest request;
+    request.set_command_id(id);
+    request.set_token(token);
+    request.mutable_subscribe()->set_topic(topic);
+    request.mutable_subscribe()->set_window(window);
+    return Write({request});
+  }
+  bool Credit(uint64_t id, uint32_t count) {
+    devicepb::CommandRequest request;
+    request.set_command_id(id);
+    request.set_credit(count);
+    return Write({request});
+  }
   bool Cancel(uint64_t id) {
     devicepb::CommandRequest request;
     request.set_command_id(id);
@@ -66,14 +81,21 @@ class CommandsClient {
 
   // Reads until every one of `ids` ended; false if the stream ended first.
   bool ReadUntilEnded(const std::set<uint64_t>& ids) {
-    auto all_ended = [&] {
+    return ReadUntil([&] {
       for (uint64_t id : ids) {
         if (!outcomes[id].end) return false;
       }
       return true;
-    };
+    });
+  }
+  // Reads until `id` has `count` events; false if the stream ended first.
+  bool ReadEvents(uint64_t id, size_t count) {
+    return ReadUntil([&] { return outcomes[id].events.size() >= count; });
+  }
+  template <typename Done>
+  bool ReadUntil(Done done) {
     devicepb::CommandEvents events;
-    while (!all_ended()) {
+    while (!done()) {
       if (!stream_->Read(&events)) return false;
       Take(events);
     }
@@ -104,6 +126,8 @@ class CommandsClient {
         ++outcome.after_end;
       } else if (event.has_end()) {
         outcome.end = event.end();
+      } else if (event.has_event()) {
+        outcome.events.push_back(event.event());
       } else {
         outcome.replies.push_back(event.reply());
       }
@@ -115,10 +139,15 @@ class CommandsClient {
       stream_;
 };
 
-class CommandStreamTest : public ::testing::Test {
+// A suite sharing one device-service (and its auth-service), which `Suite::Start` makes.
+template <typename Suite>
+class SharedServiceTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { fixture_ = new DeviceServiceFixture(TestFleet(50, 1000)); }
-  static void TearDownTestSuite() { delete fixture_; }
+  static void SetUpTestSuite() { fixture_ = Suite::Start(); }
+  static void TearDownTestSuite() {
+    delete fixture_;
+    fixture_ = nullptr;
+  }
   void SetUp() override {
     ASSERT_TRUE(fixture_->auth().started()) << fixture_->auth().log();
     ASSERT_TRUE(fixture_->service().started()) << fixture_->service().log();
@@ -128,11 +157,25 @@ class CommandStreamTest : public ::testing::Test {
     return fixture_->admin().CreateClient(permissions);
   }
   static devicepb::DeviceService::Stub& Stub() { return fixture_->stub(); }
+  // Revokes `client_id`, the client of id 1 on `client`: 1 ends UNAUTHENTICATED within 2 s,
+  // while 2, another client's, goes on.
+  static void RevokeFirstOfTwo(CommandsClient& client, const std::string& client_id) {
+    const Clock::time_point revoking = Clock::now();
+    ASSERT_TRUE(fixture_->admin().Revoke(client_id).ok());
+    ASSERT_TRUE(client.ReadUntilEnded({1}));
+    EXPECT_LT(Clock::now() - revoking, seconds(2));
+    EXPECT_EQ(client.outcomes[1].end->status(),
+              static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+    EXPECT_FALSE(client.outcomes[2].end.has_value());
+  }
 
-  static DeviceServiceFixture* fixture_;
+  static inline DeviceServiceFixture* fixture_ = nullptr;
 };
 
-DeviceServiceFixture* CommandStreamTest::fixture_ = nullptr;
+class CommandStreamTest : public SharedServiceTest<CommandStreamTest> {
+ public:
+  static DeviceServiceFixture* Start() { return new DeviceServiceFixture(TestFleet(50, 1000)); }
+};
 
 TEST_F(CommandStreamTest, CommandsSentTogetherAreEachAnsweredAndEndedOnce) {
   const std::string token = Client(AllPermissions()).second;
@@ -258,14 +301,124 @@ TEST_F(CommandStreamTest, RevokingAClientEndsItsCommandsOnly) {
   // Both are live once a later command on the same stream has come back.
   ASSERT_TRUE(client.Start(3, kept, Read("demo", {"d2"})));
   ASSERT_TRUE(client.ReadUntilEnded({3}));
-  const Clock::time_point revoking = Clock::now();
-  ASSERT_TRUE(fixture_->admin().Revoke(revoked_id).ok());
-  ASSERT_TRUE(client.ReadUntilEnded({1}));
-  EXPECT_LT(Clock::now() - revoking, seconds(2));
-  EXPECT_EQ(client.outcomes[1].end->status(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
-  EXPECT_FALSE(client.outcomes[2].end.has_value());
+  ASSERT_NO_FATAL_FAILURE(RevokeFirstOfTwo(client, revoked_id));
   ASSERT_TRUE(client.Cancel(2));
   EXPECT_TRUE(client.Close().ok());
+}
+
+// Subscriptions on a Commands stream: d1 and d2 report every 20 ms, and each subscription
+// queues at most 8 events in device-service.
+class StreamSubscriptionTest : public SharedServiceTest<StreamSubscriptionTest> {
+ public:
+  static DeviceServiceFixture* Start() {
+    return new DeviceServiceFixture(TestFleet(0, 20), {"--subscriber_queue=8"});
+  }
+};
+
+constexpr char kReports[] = "/device/demo/*/message/property/report";
+
+TEST_F(StreamSubscriptionTest, EventsFlowAgainstCreditAndASlowSubscriberLosesTheOldest) {
+  const std::string token = Client(AllPermissions()).second;
+  CommandsClient client(Stub());
+  ASSERT_TRUE(client.Subscribe(1, token, kReports, 4));
+  ASSERT_TRUE(client.Subscribe(2, token, "/device/demo/d1/**", 0));
+  ASSERT_TRUE(client.ReadEvents(1, 4));
+  // Without credit nothing more comes for 1, while 2 (default window, 64) goes on, with
+  // credit for what it took: 100 events of d1 take two seconds.
+  ASSERT_TRUE(client.ReadEvents(2, 60));
+  ASSERT_TRUE(client.Credit(2, 60));
+  ASSERT_TRUE(client.ReadEvents(2, 100));
+  EXPECT_EQ(client.outcomes[1].events.size(), 4u);
+  for (const devicepb::DeviceEvent& event : client.outcomes[1].events) {
+    EXPECT_EQ(event.kind(), devicepb::PROPERTY_REPORT) << event.topic();
+  }
+  for (const devicepb::DeviceEvent& event : client.outcomes[2].events) {
+    EXPECT_EQ(event.device_key(), "d1") << event.topic();
+  }
+
+  // Credit for 1 (more than its window, which caps it): what its queue kept, the newest 8,
+  // comes, the first saying how many of the events published meanwhile were dropped; then
+  // no more than the window again.
+  ASSERT_TRUE(client.Credit(1, 100));
+  ASSERT_TRUE(client.ReadEvents(1, 8));
+  EXPECT_GT(client.outcomes[1].events[4].dropped_before(), 40u);
+  ASSERT_TRUE(client.Credit(2, 60));
+  ASSERT_TRUE(client.ReadEvents(2, 160));
+  EXPECT_EQ(client.outcomes[1].events.size(), 8u);
+  // Per device, in the order they were published.
+  std::map<std::string, int64_t> last;
+  for (const devicepb::DeviceEvent& event : client.outcomes[1].events) {
+    EXPECT_GE(event.timestamp_ms(), last[event.device_key()]) << event.device_key();
+    last[event.device_key()] = event.timestamp_ms();
+  }
+
+  // A cancelled subscription gets no end; the half-closed stream ends.
+  ASSERT_TRUE(client.Cancel(1));
+  ASSERT_TRUE(client.Cancel(2));
+  EXPECT_TRUE(client.Close().ok());
+  EXPECT_FALSE(client.outcomes[1].end.has_value());
+  EXPECT_FALSE(client.outcomes[2].end.has_value());
+}
+
+TEST_F(StreamSubscriptionTest, RefusedSubscriptionsEndWithTheirCodeAndLeaveTheOthersAlone) {
+  const std::string token = Client(AllPermissions()).second;
+  const std::string no_events = Client(Grant("demo", {}, {authpb::READ_PROPERTY})).second;
+  CommandsClient client(Stub());
+  ASSERT_TRUE(client.Subscribe(1, token, kReports, 0));
+  ASSERT_TRUE(client.Subscribe(2, no_events, kReports, 0));
+  ASSERT_TRUE(client.Subscribe(3, token, "/devices/demo/d1/online", 0));
+  ASSERT_TRUE(client.Subscribe(4, token, kReports, 5000));
+  ASSERT_TRUE(client.Subscribe(5, "", kReports, 0));
+  ASSERT_TRUE(client.Subscribe(1, token, kReports, 0));
+  ASSERT_TRUE(client.ReadUntil([&] {
+    return client.outcomes[2].end && client.outcomes[3].end && client.outcomes[4].end &&
+           client.outcomes[5].end && client.outcomes[1].end && client.outcomes[1].after_end >= 3;
+  }));
+  EXPECT_EQ(client.outcomes[2].end->code(), ErrorCode::PERMISSION_DENIED);
+  EXPECT_EQ(client.outcomes[3].end->code(), ErrorCode::UNKNOWN_TOPIC);
+  EXPECT_EQ(client.outcomes[4].end->code(), ErrorCode::PARAMETER_ERROR);
+  EXPECT_EQ(client.outcomes[5].end->status(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+  // The second start of 1 was refused as a duplicate; the first goes on (its events come
+  // after that end).
+  EXPECT_EQ(client.outcomes[1].end->code(), ErrorCode::DUPLICATE_ID);
+  for (uint64_t id : {2, 3, 4, 5}) EXPECT_TRUE(client.outcomes[id].events.empty()) << id;
+  ASSERT_TRUE(client.Cancel(1));
+  EXPECT_TRUE(client.Close().ok());
+}
+
+TEST_F(StreamSubscriptionTest, RevokingAClientEndsItsSubscriptionsAndHalfClosingEndsTheRest) {
+  auto [revoked_id, revoked] = Client(AllPermissions());
+  const std::string kept = Client(AllPermissions()).second;
+  CommandsClient client(Stub());
+  ASSERT_TRUE(client.Subscribe(1, revoked, kReports, 0));
+  ASSERT_TRUE(client.Subscribe(2, kept, kReports, 0));
+  ASSERT_TRUE(client.ReadUntil(
+      [&] { return !client.outcomes[1].events.empty() && !client.outcomes[2].events.empty(); }));
+  ASSERT_NO_FATAL_FAILURE(RevokeFirstOfTwo(client, revoked_id));
+  // Half-closed, the stream cannot cancel 2 any more: it ends (OK), and so does the stream.
+  const grpc::Status status = client.Close();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_TRUE(client.outcomes[2].end.has_value());
+  EXPECT_EQ(client.outcomes[2].end->status(), 0);
+}
+
+TEST(CommandStreamShutdownTest, StoppingEndsSubscriptionsAtOnce) {
+  DeviceServiceFixture fixture(TestFleet(0, 1000));
+  ASSERT_TRUE(fixture.service().started()) << fixture.service().log();
+  const std::string token = fixture.admin().CreateClient(AllPermissions()).second;
+  CommandsClient client(fixture.stub());
+  ASSERT_TRUE(client.Subscribe(1, token, kReports, 0));
+  ASSERT_TRUE(client.ReadEvents(1, 1));
+  const Clock::time_point stopping = Clock::now();
+  fixture.service().process().Signal(SIGTERM);
+  const grpc::Status status = client.Drain();
+  EXPECT_LT(Clock::now() - stopping, seconds(5));
+  const Outcome& live = client.outcomes[1];
+  ASSERT_TRUE(live.end.has_value());
+  EXPECT_EQ(live.end->status(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_EQ(fixture.service().process().Wait(seconds(10)), std::optional<int>(0))
+      << fixture.service().log();
 }
 
 TEST(CommandStreamShutdownTest, StoppingLetsLiveCommandsFinishThenEndsTheStream) {

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,14 +30,31 @@ absl::Status StatusOf(const device::CommandEnd& end) {
 
 }  // namespace
 
-// One command as its owner sees it. The stream's reactions push what arrives into the inbox
-// (under `mu_`) and wake the strand once for whatever arrived meanwhile; the strand hands the
-// sink one reply per credit, then the end. Posted work holds the call, and the sink is reached
-// weakly, so neither outlives what it touches.
-class CommandCall final : public StreamHandle, public std::enable_shared_from_this<CommandCall> {
+// What a stream's reactions reach of a call, whatever it carries. Any thread.
+class ChannelCall {
  public:
-  CommandCall(Strand strand, std::weak_ptr<StreamSink<device::SendReply>> sink, uint64_t call_id)
-      : strand_(std::move(strand)), sink_(std::move(sink)), call_id_(call_id) {}
+  virtual ~ChannelCall() = default;
+  // The call's next message (a command's reply or a subscription's event).
+  virtual void Push(device::CommandEvent& event) = 0;
+  virtual void PushEnd(absl::Status status) = 0;
+};
+
+// One command or subscription as its owner sees it. The stream's reactions push what
+// arrives into the inbox (under `mu_`) and wake the strand once for whatever arrived
+// meanwhile; the strand hands the sink one message per credit, then the end. A
+// subscription gives device-service credit back as its sink takes events, half a window
+// at a time, so that at most a window of its events is ever on its way or waiting here.
+// Posted work holds the call, and the sink is reached weakly, so neither outlives what it
+// touches.
+template <typename Message>
+class CommandCall final : public StreamHandle,
+                          public ChannelCall,
+                          public std::enable_shared_from_this<CommandCall<Message>> {
+ public:
+  // `window`: a subscription's window (0 for a command).
+  CommandCall(Strand strand, std::weak_ptr<StreamSink<Message>> sink, uint64_t call_id,
+              uint32_t window)
+      : strand_(std::move(strand)), sink_(std::move(sink)), call_id_(call_id), window_(window) {}
 
   // Before the call is shared with a stream.
   void Bind(std::weak_ptr<CommandStream> stream, uint64_t command_id) {
@@ -44,17 +62,20 @@ class CommandCall final : public StreamHandle, public std::enable_shared_from_th
     command_id_ = command_id;
   }
 
-  // Any thread.
-  void Push(device::SendReply reply) {
+  void Push(device::CommandEvent& event) override {
     bool post;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      inbox_.push_back(std::move(reply));
+      if constexpr (std::is_same_v<Message, device::DeviceEvent>) {
+        inbox_.push_back(std::move(*event.mutable_event()));
+      } else {
+        inbox_.push_back(std::move(*event.mutable_reply()));
+      }
       post = !std::exchange(drain_posted_, true);
     }
     if (post) PostDrain();
   }
-  void PushEnd(absl::Status status) {
+  void PushEnd(absl::Status status) override {
     bool post;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -74,7 +95,7 @@ class CommandCall final : public StreamHandle, public std::enable_shared_from_th
 
  private:
   void PostDrain() {
-    boost::asio::post(strand_, [self = shared_from_this()] {
+    boost::asio::post(strand_, [self = this->shared_from_this()] {
       {
         std::lock_guard<std::mutex> lock(self->mu_);
         self->drain_posted_ = false;
@@ -85,14 +106,14 @@ class CommandCall final : public StreamHandle, public std::enable_shared_from_th
 
   void Deliver() {
     while (!done_) {
-      std::optional<device::SendReply> reply;
+      std::optional<Message> message;
       std::optional<absl::Status> end;
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (!inbox_.empty()) {
           if (!credit_) return;
           credit_ = false;
-          reply.emplace(std::move(inbox_.front()));
+          message.emplace(std::move(inbox_.front()));
           inbox_.pop_front();
         } else if (end_) {
           end = end_;
@@ -102,10 +123,11 @@ class CommandCall final : public StreamHandle, public std::enable_shared_from_th
       }
       auto sink = sink_.lock();
       if (!sink) return Cancel();
-      if (reply) {
+      if (message) {
         delivering_ = true;
-        sink->OnStreamMessage(call_id_, std::move(*reply));
+        sink->OnStreamMessage(call_id_, std::move(*message));
         delivering_ = false;
+        if (window_ > 0 && ++taken_ >= (window_ + 1) / 2) GiveCredit();
       } else {
         done_ = true;
         sink->OnStreamDone(call_id_, *end);
@@ -113,14 +135,17 @@ class CommandCall final : public StreamHandle, public std::enable_shared_from_th
     }
   }
 
+  void GiveCredit();
+
   const Strand strand_;
-  const std::weak_ptr<StreamSink<device::SendReply>> sink_;
+  const std::weak_ptr<StreamSink<Message>> sink_;
   const uint64_t call_id_;
+  const uint32_t window_;
   std::weak_ptr<CommandStream> stream_;
   uint64_t command_id_ = 0;
 
   std::mutex mu_;
-  std::deque<device::SendReply> inbox_;
+  std::deque<Message> inbox_;
   std::optional<absl::Status> end_;
   bool drain_posted_ = false;
 
@@ -128,6 +153,8 @@ class CommandCall final : public StreamHandle, public std::enable_shared_from_th
   bool credit_ = true;
   bool delivering_ = false;
   bool done_ = false;
+  // Events taken since credit was last given back.
+  uint32_t taken_ = 0;
 };
 
 class CommandReactor;
@@ -141,9 +168,9 @@ class CommandStream final : public std::enable_shared_from_this<CommandStream> {
  public:
   static std::shared_ptr<CommandStream> Open(device::DeviceService::Stub& stub, LiveCalls& live);
 
-  // Sends `request` (a command starting when `call` is set, else a cancel). False when the
-  // stream is broken; `call` and `request` are then left as they were.
-  bool Send(uint64_t command_id, std::shared_ptr<CommandCall>& call,
+  // Sends `request` (a command or subscription starting when `call` is set, else a cancel).
+  // False when the stream is broken; `call` and `request` are then left as they were.
+  bool Send(uint64_t command_id, std::shared_ptr<ChannelCall>& call,
             device::CommandRequest& request) {
     bool write;
     {
@@ -166,6 +193,20 @@ class CommandStream final : public std::enable_shared_from_this<CommandStream> {
       device::CommandRequest& request = pending_.emplace_back();
       request.set_command_id(command_id);
       request.set_cancel(true);
+      write = Pack();
+    }
+    if (write) StartWrite();
+  }
+
+  // The owner took `count` more of a subscription's events.
+  void Credit(uint64_t command_id, uint32_t count) {
+    bool write;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (broken_ || !calls_.contains(command_id)) return;
+      device::CommandRequest& request = pending_.emplace_back();
+      request.set_command_id(command_id);
+      request.set_credit(count);
       write = Pack();
     }
     if (write) StartWrite();
@@ -208,7 +249,7 @@ class CommandStream final : public std::enable_shared_from_this<CommandStream> {
 
   CommandReactor* reactor_ = nullptr;
   std::mutex mu_;
-  absl::flat_hash_map<uint64_t, std::shared_ptr<CommandCall>> calls_;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<ChannelCall>> calls_;
   std::deque<device::CommandRequest> pending_;
   // The message being written; only the writer touches it.
   device::CommandRequests out_;
@@ -290,7 +331,7 @@ void CommandStream::OnWriteDone(bool ok) {
 }
 
 void CommandStream::OnRead(device::CommandEvents& events) {
-  std::vector<std::pair<std::shared_ptr<CommandCall>, device::CommandEvent*>> targets;
+  std::vector<std::pair<std::shared_ptr<ChannelCall>, device::CommandEvent*>> targets;
   targets.reserve(static_cast<size_t>(events.events_size()));
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -306,7 +347,7 @@ void CommandStream::OnRead(device::CommandEvents& events) {
     if (event->has_end()) {
       call->PushEnd(StatusOf(event->end()));
     } else {
-      call->Push(std::move(*event->mutable_reply()));
+      call->Push(*event);
     }
   }
 }
@@ -322,7 +363,7 @@ void CommandStream::OnReadFailed() {
 }
 
 void CommandStream::OnDone(const absl::Status& status) {
-  absl::flat_hash_map<uint64_t, std::shared_ptr<CommandCall>> calls;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<ChannelCall>> calls;
   {
     std::lock_guard<std::mutex> lock(mu_);
     broken_ = true;
@@ -335,7 +376,8 @@ void CommandStream::OnDone(const absl::Status& status) {
   for (auto& [id, call] : calls) call->PushEnd(ended);
 }
 
-void CommandCall::Cancel() {
+template <typename Message>
+void CommandCall<Message>::Cancel() {
   if (done_) return;
   done_ = true;
   {
@@ -343,6 +385,12 @@ void CommandCall::Cancel() {
     inbox_.clear();
   }
   if (auto stream = stream_.lock()) stream->Cancel(command_id_);
+}
+
+template <typename Message>
+void CommandCall<Message>::GiveCredit() {
+  if (auto stream = stream_.lock()) stream->Credit(command_id_, taken_);
+  taken_ = 0;
 }
 
 CommandChannel::CommandChannel(device::DeviceService::Stub& stub, LiveCalls& live)
@@ -357,25 +405,44 @@ std::shared_ptr<CommandStream> CommandChannel::Current() {
   return current_;
 }
 
-std::shared_ptr<StreamHandle> CommandChannel::Start(
-    Strand strand, std::weak_ptr<StreamSink<device::SendReply>> sink, uint64_t call_id,
-    device::SendRequest request, const std::string& token) {
-  auto call = std::make_shared<CommandCall>(std::move(strand), std::move(sink), call_id);
-  std::shared_ptr<CommandCall> handle = call;
+template <typename Message>
+std::shared_ptr<StreamHandle> CommandChannel::Begin(Strand strand,
+                                                    std::weak_ptr<StreamSink<Message>> sink,
+                                                    uint64_t call_id, uint32_t window,
+                                                    device::CommandRequest& request) {
+  auto call =
+      std::make_shared<CommandCall<Message>>(std::move(strand), std::move(sink), call_id, window);
+  std::shared_ptr<ChannelCall> shared = call;
   const uint64_t command_id = next_command_id_.fetch_add(1, std::memory_order_relaxed);
-  device::CommandRequest command;
-  command.set_command_id(command_id);
-  command.set_token(token);
-  *command.mutable_send() = std::move(request);
+  request.set_command_id(command_id);
   // A stream found broken is replaced once: it may have broken just now.
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::shared_ptr<CommandStream> stream = Current();
     if (stream == nullptr) break;
     call->Bind(stream, command_id);
-    if (stream->Send(command_id, call, command)) return handle;
+    if (stream->Send(command_id, shared, request)) return call;
   }
-  handle->PushEnd(ErrorStatus(ErrorCode::SERVER_NOT_AVAILABLE, "device-service is not available"));
-  return handle;
+  call->PushEnd(ErrorStatus(ErrorCode::SERVER_NOT_AVAILABLE, "device-service is not available"));
+  return call;
+}
+
+std::shared_ptr<StreamHandle> CommandChannel::Start(
+    Strand strand, std::weak_ptr<StreamSink<device::SendReply>> sink, uint64_t call_id,
+    device::SendRequest request, const std::string& token) {
+  device::CommandRequest command;
+  command.set_token(token);
+  *command.mutable_send() = std::move(request);
+  return Begin(std::move(strand), std::move(sink), call_id, 0, command);
+}
+
+std::shared_ptr<StreamHandle> CommandChannel::Subscribe(
+    Strand strand, std::weak_ptr<StreamSink<device::DeviceEvent>> sink, uint64_t call_id,
+    device::SubscribeRequest request, const std::string& token) {
+  device::CommandRequest command;
+  command.set_token(token);
+  request.set_window(kEventWindow);
+  *command.mutable_subscribe() = std::move(request);
+  return Begin(std::move(strand), std::move(sink), call_id, kEventWindow, command);
 }
 
 void CommandChannel::Shutdown() {

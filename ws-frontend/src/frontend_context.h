@@ -24,8 +24,13 @@ struct SessionLimits {
   double frame_burst = 200;
   std::chrono::seconds rate_abuse_window{10};
   size_t outbound_limit_bytes = 4 * 1024 * 1024;
-  // Backpressure starts at half the limit; a client whose queue stays above that this
-  // long is not reading and is closed with 4008.
+  // A client's events are taken only while its queue holds at most this much, and again
+  // once it drained to half of it; meanwhile device-service keeps the newest of each
+  // subscription's events and drops the oldest.
+  size_t event_backlog_bytes = 64 * 1024;
+  // Backpressure on command replies starts at half the limit. A client whose queue stays
+  // above that this long, or whose events stay held back this long, is not reading and is
+  // closed with 4008.
   std::chrono::seconds slow_consumer_after{10};
   std::chrono::seconds idle_timeout{60};
   // The TLS handshake, and then each HTTP request before the upgrade, must be done within

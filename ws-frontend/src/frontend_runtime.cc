@@ -39,6 +39,7 @@ absl::Status CheckOptions(const FrontendRuntimeOptions& options) {
            {"frame_burst", limits.frame_burst},
            {"rate_abuse_seconds", static_cast<double>(limits.rate_abuse_window.count())},
            {"outbound_limit_bytes", static_cast<double>(limits.outbound_limit_bytes)},
+           {"event_backlog_bytes", static_cast<double>(limits.event_backlog_bytes)},
            {"slow_consumer_seconds", static_cast<double>(limits.slow_consumer_after.count())},
            {"idle_timeout_seconds", static_cast<double>(limits.idle_timeout.count())},
            {"request_timeout_seconds", static_cast<double>(limits.request_timeout.count())},

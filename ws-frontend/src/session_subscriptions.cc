@@ -13,13 +13,6 @@ namespace device = northbound::device::v1;
 using northbound::common::v1::ErrorCode;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-// An event stream is read only as the session asks (StreamingCall read-ahead 1), so that
-// device-service batches a busy one: measured, reading ahead there doubles the CPU per event
-// on both sides (docs/performance.md).
-constexpr size_t kEventReadAhead = 1;
-}  // namespace
-
 void WebsocketSession::HandleSub(SubFrame sub) {
   if (ids_.contains(sub.id)) {
     return Reject(sub.id, sub.topic, ErrorCode::DUPLICATE_ID, "a subscription with this id is live",
@@ -60,9 +53,9 @@ void WebsocketSession::StartCommand(const SubFrame& sub, CommandPlan plan) {
   context_.metrics->subscriptions("command").Increment();
   // A message on a long-lived stream, carrying the client's token: device-service checks
   // it per command, as it would a Send's.
-  subscription.call = context_.devices->NextCommands().Start(
-      strand_, std::weak_ptr<StreamSink<device::SendReply>>(shared_from_this()), call_id,
-      std::move(plan.request), token_);
+  subscription.call =
+      Commands().Start(strand_, std::weak_ptr<StreamSink<device::SendReply>>(shared_from_this()),
+                       call_id, std::move(plan.request), token_);
 }
 
 void WebsocketSession::StartEvents(const SubFrame& sub, const EventPlan& plan) {
@@ -76,20 +69,18 @@ void WebsocketSession::StartEvents(const SubFrame& sub, const EventPlan& plan) {
   context_.metrics->subscriptions("event").Increment();
   device::SubscribeRequest request;
   request.set_topic(plan.pattern);
-  device::DeviceService::Stub& stub = context_.devices->NextStub();
-  subscription.call = StreamingCall<device::SubscribeRequest, device::DeviceEvent>::Start(
+  // On the same kind of long-lived stream as commands, with the client's token:
+  // device-service checks it as it would a Subscribe's.
+  subscription.call = Commands().Subscribe(
       strand_, std::weak_ptr<StreamSink<device::DeviceEvent>>(shared_from_this()), call_id,
-      std::move(request), context_.devices->live_calls(), kEventReadAhead,
-      [&stub, this](grpc::ClientContext* context, const device::SubscribeRequest* request,
-                    grpc::ClientReadReactor<device::DeviceEvent>* reactor) {
-        Authenticate(*context);
-        stub.async()->Subscribe(context, request, reactor);
-      });
+      std::move(request), token_);
 }
 
-void WebsocketSession::Authenticate(grpc::ClientContext& context) const {
-  // device-service checks the client's token itself (docs/auth.md, "Direct callers").
-  context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+CommandChannel& WebsocketSession::Commands() {
+  // One stream for all of the connection's subscriptions and commands, so device-service
+  // takes them in the order the client sent them.
+  if (commands_ == nullptr) commands_ = &context_.devices->NextCommands();
+  return *commands_;
 }
 
 void WebsocketSession::HandleUnsub(const UnsubFrame& unsub) {
@@ -137,21 +128,40 @@ void WebsocketSession::OnStreamMessage(uint64_t call_id, device::DeviceEvent eve
 void WebsocketSession::AfterMessage(uint64_t call_id) {
   Subscription* subscription = FindCall(call_id);
   if (subscription == nullptr) return;
-  // Backpressure: past the high-water mark the stream is not read until the queue drains,
-  // so HTTP/2 flow control pushes back to device-service.
-  if (queued_bytes_ > context_.limits.outbound_limit_bytes / 2) {
-    paused_.insert(call_id);
-  } else {
-    subscription->call->Resume();
+  // Backpressure: past its mark a call is not resumed until the queue drains, so
+  // device-service holds its messages (a command's replies wait in its inbox; an event
+  // subscription gets no credit, and device-service drops its oldest events). Events stop
+  // far earlier than replies: a client that does not keep up gets fresh events late
+  // rather than stale ones, and costs little memory.
+  const SessionLimits& limits = context_.limits;
+  if (queued_bytes_ <=
+      (subscription->command ? limits.outbound_limit_bytes / 2 : limits.event_backlog_bytes)) {
+    return subscription->call->Resume();
+  }
+  paused_.insert(call_id);
+  if (!subscription->command && !events_held_since_) {
+    // Held back this long, the client is not reading: 4008 (CheckSlowConsumer).
+    events_held_since_ = Clock::now();
+    ArmSlowTimer();
   }
 }
 
 void WebsocketSession::ResumePaused() {
+  const SessionLimits& limits = context_.limits;
+  const bool commands = queued_bytes_ <= limits.outbound_limit_bytes / 4;
+  const bool events = queued_bytes_ <= limits.event_backlog_bytes / 2;
+  if (!commands && !events) return;
   // A resumed call may deliver at once and pause again: work on a copy.
   absl::flat_hash_set<uint64_t> paused;
   paused.swap(paused_);
   for (uint64_t call_id : paused) {
-    if (Subscription* subscription = FindCall(call_id)) subscription->call->Resume();
+    Subscription* subscription = FindCall(call_id);
+    if (subscription == nullptr) continue;
+    if (subscription->command ? commands : events) {
+      subscription->call->Resume();
+    } else {
+      paused_.insert(call_id);
+    }
   }
 }
 

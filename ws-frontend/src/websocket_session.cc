@@ -228,13 +228,21 @@ void WebsocketSession::Send(std::string frame, const char* type) {
   }
   if (queued_bytes_ > context_.limits.outbound_limit_bytes / 2 && !above_high_water_since_) {
     above_high_water_since_ = Clock::now();
-    // Each crossing re-arms the timer (a wait left from an earlier crossing is cancelled).
-    slow_timer_.expires_after(context_.limits.slow_consumer_after);
-    slow_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
-      if (!error) self->CheckSlowConsumer();
-    });
+    ArmSlowTimer();
   }
   if (!writing_) DoWrite();
+}
+
+void WebsocketSession::ArmSlowTimer() {
+  // Each start of a wait re-arms the timer for the earliest (a wait left from an earlier
+  // one is cancelled).
+  std::optional<Clock::time_point> since = above_high_water_since_;
+  if (events_held_since_ && (!since || *events_held_since_ < *since)) since = events_held_since_;
+  if (!since) return;
+  slow_timer_.expires_at(*since + context_.limits.slow_consumer_after);
+  slow_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+    if (!error) self->CheckSlowConsumer();
+  });
 }
 
 void WebsocketSession::DoWrite() {
@@ -262,20 +270,22 @@ void WebsocketSession::OnWrite(beast::error_code error, std::size_t) {
   context_.metrics->queued_bytes().Decrement(static_cast<double>(queue_.front().first.size()));
   queue_.pop_front();
   if (queue_.empty()) queue_.shrink_to_fit();
-  if (queued_bytes_ <= context_.limits.outbound_limit_bytes / 4) {
-    above_high_water_since_.reset();
-    // A resumed command may deliver what it already holds at once, which starts the next
-    // write: never start a second.
-    ResumePaused();
-  }
+  if (queued_bytes_ <= context_.limits.outbound_limit_bytes / 4) above_high_water_since_.reset();
+  if (queued_bytes_ <= context_.limits.event_backlog_bytes / 2) events_held_since_.reset();
+  // A resumed call may deliver what it already holds at once, which starts the next write:
+  // never start a second.
+  if (!paused_.empty()) ResumePaused();
   if (!writing_) DoWrite();
 }
 
 void WebsocketSession::CheckSlowConsumer() {
-  // Below the mark again, or gone. A wait that had already fired when the queue crossed the
-  // mark anew finds too little time above it; the crossing armed the timer again.
-  if (finished_ || closing_ || !above_high_water_since_) return;
-  if (Clock::now() - *above_high_water_since_ >= context_.limits.slow_consumer_after) {
+  // Drained again, or gone. A wait that had already fired when a new wait began finds too
+  // little time; the new one armed the timer again.
+  if (finished_ || closing_) return;
+  const Clock::time_point now = Clock::now();
+  const auto slow = context_.limits.slow_consumer_after;
+  if ((above_high_water_since_ && now - *above_high_water_since_ >= slow) ||
+      (events_held_since_ && now - *events_held_since_ >= slow)) {
     Close(4008, "slow consumer: not reading", false);
   }
 }

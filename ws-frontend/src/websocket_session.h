@@ -25,7 +25,8 @@
 namespace nb::frontend {
 
 // One client connection after the upgrade (docs/protocol.md): authentication, frames,
-// subscriptions (each one device-service stream), the outbound queue, limits, close codes.
+// subscriptions (each a command or subscription on a device-service Commands stream), the
+// outbound queue, limits, close codes.
 // The connection half is in websocket_session.cc, the subscriptions in
 // session_subscriptions.cc.
 //
@@ -77,8 +78,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
               ErrorCode code, absl::string_view message, bool complete);
   void StartCommand(const SubFrame& sub, CommandPlan plan);
   void StartEvents(const SubFrame& sub, const EventPlan& plan);
-  // Puts the client's token on a device-service call.
-  void Authenticate(grpc::ClientContext& context) const;
+  // The device-service stream this connection's commands and subscriptions use.
+  CommandChannel& Commands();
   Subscription* FindCall(uint64_t call_id);
   void EndSubscription(uint64_t call_id);
   void AfterMessage(uint64_t call_id);
@@ -86,9 +87,11 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   void Send(std::string frame, const char* type);
   void DoWrite();
   void OnWrite(boost::beast::error_code error, std::size_t bytes);
-  // The slow-consumer timer runs only while the queue is above its high-water mark: Send
-  // arms it when the queue crosses the mark.
+  // The slow-consumer timer runs only while the queue is above its high-water mark or the
+  // client's events are held back: Send and AfterMessage arm it when either begins.
+  void ArmSlowTimer();
   void CheckSlowConsumer();
+  // Resumes the paused calls whose queue mark the queue drained below.
   void ResumePaused();
 
   // Sends `code` after the queued frames (or at once, dropping them, when !flush).
@@ -109,6 +112,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   std::string client_id_;
   northbound::auth::v1::Permissions permissions_;
 
+  CommandChannel* commands_ = nullptr;
   uint64_t next_call_id_ = 1;
   absl::flat_hash_map<std::string, uint64_t> ids_;
   absl::flat_hash_map<uint64_t, Subscription> calls_;
@@ -120,6 +124,9 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   std::optional<std::chrono::steady_clock::time_point> above_high_water_since_;
+  // Since when event subscriptions are paused (the queue passed event_backlog_bytes and has
+  // not drained to half of it since).
+  std::optional<std::chrono::steady_clock::time_point> events_held_since_;
   boost::asio::steady_timer slow_timer_;
 
   RateLimiter rate_;
