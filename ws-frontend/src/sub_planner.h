@@ -19,7 +19,7 @@ struct CommandPlan {
   std::vector<std::string> denied_devices;
 };
 
-// A sub on /device/...: one Subscribe on device-service.
+// A sub on /device/...: one event subscription on device-service.
 struct EventPlan {
   std::string pattern;
 };
