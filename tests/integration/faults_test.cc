@@ -208,8 +208,10 @@ devices:
             kClients);
 }
 
-TEST(FaultsTest, ClientThatStopsReadingKeepsFrontendMemoryBoundedAndGets4008) {
-  TempDir dir;
+// Writes into `dir` a fleet of product `fast`: 20 devices reporting every millisecond
+// (thousands of events a second; far fewer under the sanitizers), each report about 300
+// bytes as a frame. Returns its path.
+std::string FastFleet(TempDir& dir) {
   std::string fleet = R"(
 products:
   - key: fast
@@ -221,10 +223,16 @@ devices:
                     "initial: {label: '", std::string(200, 'x'), "'}}}\n");
   }
   std::ofstream(dir.File("fleet.yaml")) << fleet;
+  return dir.File("fleet.yaml");
+}
+
+TEST(FaultsTest, ClientThatStopsReadingKeepsFrontendMemoryBoundedAndGets4008) {
+  TempDir dir;
+  const std::string fleet = FastFleet(dir);
   // Events are held back past 256 KiB queued. (A client's kernel goes on taking a few KiB
   // now and then while it does not read, as it compacts its receive queue: a mark of
   // tens of KiB could drain to its half and resume.)
-  Stack stack({.fleet = dir.File("fleet.yaml"),
+  Stack stack({.fleet = fleet,
                .frontend_flags = {"--slow_consumer_seconds=2", "--outbound_limit_bytes=1048576",
                                   "--event_backlog_bytes=262144"}});
   ASSERT_TRUE(stack.started()) << stack.logs();
@@ -258,23 +266,12 @@ devices:
 
 TEST(FaultsTest, ClientThatReadsSlowlyGetsTheNewestEventsWithDropCountsAndStays) {
   TempDir dir;
-  std::string fleet = R"(
-products:
-  - key: fast
-    properties: [{id: level, type: double, min: 0, max: 100}, {id: label, type: string}]
-devices:
-)";
-  // Twenty devices reporting every millisecond: thousands of events a second (far fewer
-  // under the sanitizers), for a client that takes at most 33.
-  for (int i = 0; i < 20; ++i) {
-    absl::StrAppend(&fleet, "  - {key: d", i, ", product: fast, settings: {report_interval_ms: 1, ",
-                    "initial: {label: '", std::string(100, 'x'), "'}}}\n");
-  }
-  std::ofstream(dir.File("fleet.yaml")) << fleet;
+  // Far more events than this client takes (at most 33 a second).
+  const std::string fleet = FastFleet(dir);
   // Events are held back past 4 KiB queued, and the kernel buffers little more: this client,
   // reading a burst every 300 ms, is held back at times, never for the 10 s that would
   // close it. device-service keeps at most 32 of its events meanwhile.
-  Stack stack({.fleet = dir.File("fleet.yaml"),
+  Stack stack({.fleet = fleet,
                .frontend_flags = {"--event_backlog_bytes=4096", "--socket_send_buffer_bytes=4096"},
                .device_flags = {"--subscriber_queue=32"}});
   ASSERT_TRUE(stack.started()) << stack.logs();
