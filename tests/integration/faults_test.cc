@@ -1,5 +1,6 @@
 // Faults end to end: services killed under live sessions, a thousand live connections,
-// a client that stops reading. Real processes, real sockets.
+// a client that stops reading, a client that pings amid a stream of events. Real processes, real
+// sockets.
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -13,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/stack.h"
 #include "tests/support/http_get.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/ws_client.h"
 
@@ -311,6 +313,25 @@ TEST(FaultsTest, ClientThatReadsSlowlyGetsTheNewestEventsWithDropCountsAndStays)
     }
   }
   EXPECT_TRUE(pong) << "closed: " << client.close_code();
+}
+
+TEST(FaultsTest, WebSocketPingsAmidAStreamOfEventsAreAllAnsweredAndNoFrameIsTorn) {
+  TempDir dir;
+  // Events arrive in bursts and leave in batches of frames written past Beast, while Beast
+  // answers the client's pings between them. The client is python3-websockets, written from
+  // RFC 6455, which fails the connection on any frame torn or out of place. A small socket
+  // buffer makes batches leave in pieces, with the pongs waiting on them.
+  Stack stack({.fleet = FastFleet(dir), .frontend_flags = {"--socket_send_buffer_bytes=4096"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  const CommandResult result = RunCommand(absl::StrCat(
+      "/usr/bin/python3 ", NB_PING_CLIENT_PEER, " ws://127.0.0.1:", stack.ws_port(), "/messaging/",
+      stack.FullToken(), " --topic '/device/fast/*/message/property/report' --seconds 3",
+      " --ping-ms 2"));
+  // Every event frame whole and in order, every ping answered.
+  ASSERT_EQ(result.exit_status, 0) << result.output << stack.logs();
+  const json::object summary = json::parse(result.output).as_object();
+  EXPECT_GE(summary.at("events").as_int64(), 100) << result.output;
+  EXPECT_GE(summary.at("pings").as_int64(), 20) << result.output;
 }
 
 }  // namespace

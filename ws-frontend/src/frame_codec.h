@@ -15,7 +15,8 @@
 #include "northbound/device/v1/device_service.pb.h"
 
 // The JSON frames of the WebSocket protocol (docs/protocol.md §2 and §3): parsing what
-// clients send and building what the server sends. Pure functions, no I/O.
+// clients send and building what the server sends, and the WebSocket framing the server
+// writes them in. Pure functions, no I/O.
 namespace nb::frontend {
 
 inline constexpr size_t kMaxIdBytes = 128;
@@ -73,6 +74,12 @@ std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
 // replies add code and message, and events lost to a full queue before it add "dropped".
 std::string DeviceEventFrame(absl::string_view id,
                              const northbound::device::v1::DeviceEvent& event);
+
+// A server's WebSocket frame header: no mask, and up to 8 bytes of length after its 2.
+inline constexpr size_t kMaxServerFrameHeaderBytes = 10;
+// Appends `payload` to `out` as one unfragmented, unmasked text frame (RFC 6455 §5.2), as a
+// server sends it.
+void AppendServerTextFrame(std::string& out, absl::string_view payload);
 
 // The frame's "type" for metrics: sub, unsub, ping, or "invalid".
 absl::string_view FrameTypeName(const ClientFrame& frame);

@@ -28,7 +28,8 @@ constexpr size_t kReadPieceBytes = 512;
 // A read buffer larger than this is let go after its frame: one large frame must not pin
 // its size for the rest of the connection.
 constexpr size_t kKeptReadBufferBytes = 1024;
-
+// At most this much of the queue goes into one write (one frame more when it is larger).
+constexpr size_t kWriteBatchBytes = 64 * 1024;
 }  // namespace
 
 WebsocketSession::WebsocketSession(ClientStream stream, FrontendContext& context, std::string token,
@@ -230,7 +231,15 @@ void WebsocketSession::Send(std::string frame, const char* type) {
     above_high_water_since_ = Clock::now();
     ArmSlowTimer();
   }
-  if (!writing_) DoWrite();
+  // The write starts once the strand is done with what it is doing, so that what that work
+  // sends (a result and its complete, a burst of events) leaves together.
+  if (!writing_ && !write_posted_) {
+    write_posted_ = true;
+    asio::post(strand_, [self = shared_from_this()] {
+      self->write_posted_ = false;
+      self->DoWrite();
+    });
+  }
 }
 
 void WebsocketSession::ArmSlowTimer() {
@@ -246,29 +255,44 @@ void WebsocketSession::ArmSlowTimer() {
 }
 
 void WebsocketSession::DoWrite() {
+  if (writing_) return;
   if (queue_.empty()) {
     if (pending_close_) DoClose();
     return;
   }
+  // Beast answered the client's close (its read goes on to end the session): no frame may
+  // follow that close.
+  if (!ws_.is_open()) return;
   writing_ = true;
-  ws_.text(true);
-  ws_.async_write(asio::buffer(queue_.front().first),
-                  [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
-                    self->OnWrite(error, bytes);
-                  });
+  // Every queued frame, up to a batch, leaves in one write; Beast's own control frames go
+  // between batches (ClientStream).
+  size_t batch_bytes = 0;
+  size_t frames = 0;
+  for (const auto& [frame, type] : queue_) {
+    if (frames > 0 && batch_bytes + frame.size() > kWriteBatchBytes) break;
+    batch_bytes += frame.size();
+    ++frames;
+  }
+  std::string batch;
+  batch.reserve(batch_bytes + frames * kMaxServerFrameHeaderBytes);
+  for (; frames > 0; --frames) {
+    AppendServerTextFrame(batch, queue_.front().first);
+    queue_.pop_front();
+  }
+  writing_bytes_ = batch_bytes;
+  ws_.next_layer().Send(
+      std::move(batch),
+      [self = shared_from_this()](beast::error_code error, std::size_t) { self->OnWrite(error); });
 }
 
-void WebsocketSession::OnWrite(beast::error_code error, std::size_t) {
+void WebsocketSession::OnWrite(beast::error_code error) {
   writing_ = false;
-  if (finished_) {
-    // Finish kept only this frame alive for the write; its bytes are already accounted.
-    queue_.clear();
-    return;
-  }
+  // Finish already let go of the queue and its count.
+  if (finished_) return;
   if (error) return Finish();
-  queued_bytes_ -= queue_.front().first.size();
-  context_.metrics->queued_bytes().Decrement(static_cast<double>(queue_.front().first.size()));
-  queue_.pop_front();
+  queued_bytes_ -= writing_bytes_;
+  context_.metrics->queued_bytes().Decrement(static_cast<double>(writing_bytes_));
+  writing_bytes_ = 0;
   if (queue_.empty()) queue_.shrink_to_fit();
   if (queued_bytes_ <= context_.limits.outbound_limit_bytes / 4) above_high_water_since_.reset();
   if (queued_bytes_ <= context_.limits.event_backlog_bytes / 2) events_held_since_.reset();
@@ -299,12 +323,12 @@ void WebsocketSession::Close(uint16_t code, absl::string_view reason, bool flush
   for (auto& [call_id, subscription] : calls_) subscription.call->Cancel();
   while (!calls_.empty()) EndSubscription(calls_.begin()->first);
   if (!flush) {
-    // Keep only the frame being written; nothing else will be sent.
-    while (queue_.size() > (writing_ ? 1u : 0u)) {
-      queued_bytes_ -= queue_.back().first.size();
-      context_.metrics->queued_bytes().Decrement(static_cast<double>(queue_.back().first.size()));
-      queue_.pop_back();
+    // Only the batch being written still leaves.
+    for (const auto& [frame, type] : queue_) {
+      queued_bytes_ -= frame.size();
+      context_.metrics->queued_bytes().Decrement(static_cast<double>(frame.size()));
     }
+    queue_.clear();
   }
   // A peer that neither reads nor answers the close loses the connection anyway.
   close_timer_.expires_after(kCloseHandshakeLimit + context_.limits.slow_consumer_after);
@@ -334,8 +358,7 @@ void WebsocketSession::Finish() {
   close_timer_.cancel();
   context_.metrics->queued_bytes().Decrement(static_cast<double>(queued_bytes_));
   queued_bytes_ = 0;
-  // The frame being written must outlive the write: OnWrite lets go of it.
-  while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
+  queue_.clear();
   if (accepted_) {
     context_.registry.Remove(this);
     context_.metrics->connections().Decrement();

@@ -85,8 +85,9 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   void AfterMessage(uint64_t call_id);
 
   void Send(std::string frame, const char* type);
+  // Writes the queued frames (a batch of them) past Beast, in one write.
   void DoWrite();
-  void OnWrite(boost::beast::error_code error, std::size_t bytes);
+  void OnWrite(boost::beast::error_code error);
   // The slow-consumer timer runs only while the queue is above its high-water mark or the
   // client's events are held back: Send and AfterMessage arm it when either begins.
   void ArmSlowTimer();
@@ -121,8 +122,11 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   // Boost's deque allocates nothing until the first frame, and lets go of its blocks when
   // drained (OnWrite), unlike std::deque: an idle connection keeps no queue storage.
   boost::container::deque<std::pair<std::string, const char*>> queue_;
+  // Bytes in the queue and in the write in flight.
   size_t queued_bytes_ = 0;
   bool writing_ = false;
+  size_t writing_bytes_ = 0;
+  bool write_posted_ = false;
   std::optional<std::chrono::steady_clock::time_point> above_high_water_since_;
   // Since when event subscriptions are paused (the queue passed event_backlog_bytes and has
   // not drained to half of it since).
