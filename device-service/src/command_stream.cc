@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "common/topic.h"
 #include "device-service/src/send_reactor.h"
+#include "device-service/src/stream_items.h"
 
 namespace nb::device {
 
@@ -25,109 +26,13 @@ using Events = devicepb::CommandEvents;
 // writes, far below gRPC's 4 MiB receive limit.
 constexpr size_t kMaxPackedBytes = 1 << 20;
 
-class CommandHub;
-
-// What a cancel or the stream's end stops: a command or a subscription, which the
-// authorizer re-checks from Track until Stop.
-class StreamItem : public GuardedStream {
- public:
-  // Stops the item's work and its re-checks; idempotent. Any thread.
-  void Stop() {
-    std::optional<Caller> caller;
-    Authorizer* authorizer;
-    {
-      MutexLock lock(mu_);
-      if (stopped_) return;
-      stopped_ = true;
-      caller = std::move(caller_);
-      authorizer = authorizer_;
-    }
-    StopWork();
-    if (caller) authorizer->Untrack(*caller, this);
-  }
-
- protected:
-  // The caller is known and allowed: the authorizer re-checks the item from now on. False
-  // (and nothing tracked) when it was stopped meanwhile.
-  bool Track(const Caller& caller, Authorizer& authorizer,
-             const std::shared_ptr<GuardedStream>& self) {
-    {
-      MutexLock lock(mu_);
-      if (stopped_) return false;
-      caller_ = caller;
-      authorizer_ = &authorizer;
-    }
-    authorizer.Track(caller, self);
-    return true;
-  }
-  // What Stop ends besides the re-checks, once `stopped_` is set.
-  virtual void StopWork() {}
-
-  Mutex mu_;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-
- private:
-  std::optional<Caller> caller_ ABSL_GUARDED_BY(mu_);
-  Authorizer* authorizer_ ABSL_GUARDED_BY(mu_) = nullptr;
-};
-
-// One command of a Commands stream: what the authorizer re-checks, and what a cancel or
-// the stream's end stops. Its request is written once, before it is shared.
-class StreamCommand final : public StreamItem {
- public:
-  StreamCommand(std::weak_ptr<CommandHub> hub, uint64_t id, devicepb::SendRequest request)
-      : hub_(std::move(hub)), id_(id), request_(std::move(request)) {}
-
-  uint64_t id() const { return id_; }
-  const devicepb::SendRequest& request() const { return request_; }
-
-  // The caller is known and allowed: tracks it and starts the command.
-  void Start(const Caller& caller, CommandDispatcher& dispatcher, Authorizer& authorizer,
-             const std::shared_ptr<StreamCommand>& self);
-  void Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) override;
-
- private:
-  // The device waits end.
-  void StopWork() override;
-
-  const std::weak_ptr<CommandHub> hub_;
-  const uint64_t id_;
-  const devicepb::SendRequest request_;
-  std::shared_ptr<SendOperation> operation_ ABSL_GUARDED_BY(mu_);
-};
-
-// One subscription of a Commands stream: what the authorizer re-checks (its client may lose
-// the right to watch, or some devices), and what a cancel or the stream's end stops. Its
-// bus subscription and the credit it has are the hub's.
-class StreamWatch final : public StreamItem {
- public:
-  StreamWatch(std::weak_ptr<CommandHub> hub, uint64_t id) : hub_(std::move(hub)), id_(id) {}
-
-  uint64_t id() const { return id_; }
-
-  // The caller is known and allowed: tracks it, with the bus subscription that re-checks
-  // narrow (false when stopped meanwhile).
-  bool Track(const Caller& caller, std::shared_ptr<Subscription> subscription,
-             Authorizer& authorizer, const std::shared_ptr<StreamWatch>& self) {
-    {
-      MutexLock lock(mu_);
-      subscription_ = std::move(subscription);
-    }
-    return StreamItem::Track(caller, authorizer, self);
-  }
-  void Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) override;
-
- private:
-  const std::weak_ptr<CommandHub> hub_;
-  const uint64_t id_;
-  std::shared_ptr<Subscription> subscription_ ABSL_GUARDED_BY(mu_);
-};
-
 // The shared state of one Commands stream. Replies come from driver and timer threads,
 // events from publishing threads, requests and write completions from gRPC. As in SendStream
 // (send_reactor.cc), every decision is taken under `mu_` and StartWrite or Finish is called after
 // unlocking: only the thread that set `finished_` calls Finish, and none writes after it.
-class CommandHub final : public StoppableStream, public std::enable_shared_from_this<CommandHub> {
+class CommandHub final : public StoppableStream,
+                         public StreamHost,
+                         public std::enable_shared_from_this<CommandHub> {
  public:
   CommandHub(grpc::ServerBidiReactor<Requests, Events>* reactor,
              grpc::CallbackServerContext* context, const CommandServices& services)
@@ -189,8 +94,7 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
     return true;
   }
 
-  // Ends a live subscription with `status`.
-  void EndWatch(const StreamWatch* watch, const absl::Status& status) {
+  void EndWatch(const StreamWatch* watch, const absl::Status& status) override {
     std::shared_ptr<StreamWatch> ended;
     Next next;
     {
@@ -205,8 +109,7 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
     Act(next);
   }
 
-  // From a command's operation; dropped once the command is over.
-  void Emit(const StreamCommand* command, devicepb::SendReply reply) {
+  void Emit(const StreamCommand* command, devicepb::SendReply reply) override {
     Next next;
     {
       MutexLock lock(mu_);
@@ -219,8 +122,7 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
     Act(next);
   }
 
-  // Ends a live command with `status` (OK: every device answered).
-  void End(StreamCommand* command, const absl::Status& status) {
+  void End(StreamCommand* command, const absl::Status& status) override {
     std::shared_ptr<StreamCommand> ended;
     Next next;
     {
@@ -573,70 +475,6 @@ class CommandHub final : public StoppableStream, public std::enable_shared_from_
   bool abandoned_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<absl::Status> stopping_ ABSL_GUARDED_BY(mu_);
 };
-
-void StreamCommand::Start(const Caller& caller, CommandDispatcher& dispatcher,
-                          Authorizer& authorizer, const std::shared_ptr<StreamCommand>& self) {
-  if (!Track(caller, authorizer, self)) return;
-  // Replies reach the command and the stream weakly: the stream owns its commands, and a
-  // reply already under way when the command stops may still arrive.
-  std::weak_ptr<StreamCommand> weak = self;
-  absl::StatusOr<std::shared_ptr<SendOperation>> operation = dispatcher.Start(
-      request_,
-      [weak](devicepb::SendReply reply) {
-        if (auto command = weak.lock()) {
-          if (auto hub = command->hub_.lock()) hub->Emit(command.get(), std::move(reply));
-        }
-      },
-      [weak] {
-        if (auto command = weak.lock()) {
-          if (auto hub = command->hub_.lock()) hub->End(command.get(), absl::OkStatus());
-        }
-      });
-  if (!operation.ok()) {
-    if (auto hub = hub_.lock()) hub->End(this, operation.status());
-    return;
-  }
-  bool cancel_now;
-  {
-    MutexLock lock(mu_);
-    operation_ = *operation;
-    cancel_now = stopped_;
-  }
-  if (cancel_now) (*operation)->Cancel();
-}
-
-void StreamCommand::StopWork() {
-  std::shared_ptr<SendOperation> operation;
-  {
-    MutexLock lock(mu_);
-    operation = operation_;
-  }
-  // Start cancels an operation it records after this.
-  if (operation) operation->Cancel();
-}
-
-void StreamCommand::Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) {
-  absl::Status status =
-      permissions.ok() ? CheckSendAllowed(**permissions, request_) : permissions.status();
-  if (status.ok()) return;
-  if (auto hub = hub_.lock()) hub->End(this, status);
-}
-
-void StreamWatch::Reauthorized(const absl::StatusOr<PermissionsPtr>& permissions) {
-  absl::Status status =
-      permissions.ok() ? CheckSubscribeAllowed(**permissions) : permissions.status();
-  if (status.ok()) {
-    std::shared_ptr<Subscription> subscription;
-    {
-      MutexLock lock(mu_);
-      subscription = subscription_;
-    }
-    // Narrowed or widened: the devices it may watch from now on.
-    if (subscription) subscription->SetPermissions(*permissions);
-    return;
-  }
-  if (auto hub = hub_.lock()) hub->EndWatch(this, status);
-}
 
 class CommandsReactor final : public grpc::ServerBidiReactor<Requests, Events> {
  public:
