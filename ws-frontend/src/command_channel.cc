@@ -2,12 +2,12 @@
 
 #include <deque>
 #include <optional>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "common/status.h"
+#include "ws-frontend/src/command_call.h"
 
 namespace nb::frontend {
 
@@ -30,133 +30,6 @@ absl::Status StatusOf(const device::CommandEnd& end) {
 
 }  // namespace
 
-// What a stream's reactions reach of a call, whatever it carries. Any thread.
-class ChannelCall {
- public:
-  virtual ~ChannelCall() = default;
-  // The call's next message (a command's reply or a subscription's event).
-  virtual void Push(device::CommandEvent& event) = 0;
-  virtual void PushEnd(absl::Status status) = 0;
-};
-
-// One command or subscription as its owner sees it. The stream's reactions push what
-// arrives into the inbox (under `mu_`) and wake the strand once for whatever arrived
-// meanwhile; the strand hands the sink one message per credit, then the end. A
-// subscription gives device-service credit back as its sink takes events, half a window
-// at a time, so that at most a window of its events is ever on its way or waiting here.
-// Posted work holds the call, and the sink is reached weakly, so neither outlives what it
-// touches.
-template <typename Message>
-class CommandCall final : public StreamHandle,
-                          public ChannelCall,
-                          public std::enable_shared_from_this<CommandCall<Message>> {
- public:
-  // `window`: a subscription's window (0 for a command).
-  CommandCall(Strand strand, std::weak_ptr<StreamSink<Message>> sink, uint64_t call_id,
-              uint32_t window)
-      : strand_(std::move(strand)), sink_(std::move(sink)), call_id_(call_id), window_(window) {}
-
-  // Before the call is shared with a stream.
-  void Bind(std::weak_ptr<CommandStream> stream, uint64_t command_id) {
-    stream_ = std::move(stream);
-    command_id_ = command_id;
-  }
-
-  void Push(device::CommandEvent& event) override {
-    bool post;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if constexpr (std::is_same_v<Message, device::DeviceEvent>) {
-        inbox_.push_back(std::move(*event.mutable_event()));
-      } else {
-        inbox_.push_back(std::move(*event.mutable_reply()));
-      }
-      post = !std::exchange(drain_posted_, true);
-    }
-    if (post) PostDrain();
-  }
-  void PushEnd(absl::Status status) override {
-    bool post;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      end_ = std::move(status);
-      post = !std::exchange(drain_posted_, true);
-    }
-    if (post) PostDrain();
-  }
-
-  // On the strand.
-  void Resume() override {
-    credit_ = true;
-    // From inside OnStreamMessage the loop in Deliver goes on by itself.
-    if (!delivering_) Deliver();
-  }
-  void Cancel() override;
-
- private:
-  void PostDrain() {
-    boost::asio::post(strand_, [self = this->shared_from_this()] {
-      {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        self->drain_posted_ = false;
-      }
-      self->Deliver();
-    });
-  }
-
-  void Deliver() {
-    while (!done_) {
-      std::optional<Message> message;
-      std::optional<absl::Status> end;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!inbox_.empty()) {
-          if (!credit_) return;
-          credit_ = false;
-          message.emplace(std::move(inbox_.front()));
-          inbox_.pop_front();
-        } else if (end_) {
-          end = end_;
-        } else {
-          return;
-        }
-      }
-      auto sink = sink_.lock();
-      if (!sink) return Cancel();
-      if (message) {
-        delivering_ = true;
-        sink->OnStreamMessage(call_id_, std::move(*message));
-        delivering_ = false;
-        if (window_ > 0 && ++taken_ >= (window_ + 1) / 2) GiveCredit();
-      } else {
-        done_ = true;
-        sink->OnStreamDone(call_id_, *end);
-      }
-    }
-  }
-
-  void GiveCredit();
-
-  const Strand strand_;
-  const std::weak_ptr<StreamSink<Message>> sink_;
-  const uint64_t call_id_;
-  const uint32_t window_;
-  std::weak_ptr<CommandStream> stream_;
-  uint64_t command_id_ = 0;
-
-  std::mutex mu_;
-  std::deque<Message> inbox_;
-  std::optional<absl::Status> end_;
-  bool drain_posted_ = false;
-
-  // Strand-only.
-  bool credit_ = true;
-  bool delivering_ = false;
-  bool done_ = false;
-  // Events taken since credit was last given back.
-  uint32_t taken_ = 0;
-};
-
 class CommandReactor;
 
 // One DeviceService.Commands stream. Sessions' strands write to it, gRPC's reactions read
@@ -164,7 +37,7 @@ class CommandReactor;
 // every request queued meanwhile. The reactor stays alive while the stream holds it: the
 // hold taken at the start is let go once the stream broke and no write is outstanding,
 // and nothing touches the reactor from outside a reaction after that.
-class CommandStream final : public std::enable_shared_from_this<CommandStream> {
+class CommandStream final : public CallStream, public std::enable_shared_from_this<CommandStream> {
  public:
   static std::shared_ptr<CommandStream> Open(device::DeviceService::Stub& stub, LiveCalls& live);
 
@@ -184,8 +57,7 @@ class CommandStream final : public std::enable_shared_from_this<CommandStream> {
     return true;
   }
 
-  // The owner cancelled: nothing more reaches the call, and device-service stops it.
-  void Cancel(uint64_t command_id) {
+  void Cancel(uint64_t command_id) override {
     bool write;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -198,8 +70,7 @@ class CommandStream final : public std::enable_shared_from_this<CommandStream> {
     if (write) StartWrite();
   }
 
-  // The owner took `count` more of a subscription's events.
-  void Credit(uint64_t command_id, uint32_t count) {
+  void Credit(uint64_t command_id, uint32_t count) override {
     bool write;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -374,23 +245,6 @@ void CommandStream::OnDone(const absl::Status& status) {
       status.ok() ? ErrorStatus(ErrorCode::SERVER_NOT_AVAILABLE, "device-service ended the stream")
                   : status;
   for (auto& [id, call] : calls) call->PushEnd(ended);
-}
-
-template <typename Message>
-void CommandCall<Message>::Cancel() {
-  if (done_) return;
-  done_ = true;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    inbox_.clear();
-  }
-  if (auto stream = stream_.lock()) stream->Cancel(command_id_);
-}
-
-template <typename Message>
-void CommandCall<Message>::GiveCredit() {
-  if (auto stream = stream_.lock()) stream->Credit(command_id_, taken_);
-  taken_ = 0;
 }
 
 CommandChannel::CommandChannel(device::DeviceService::Stub& stub, LiveCalls& live)
