@@ -1,5 +1,6 @@
 // Faults end to end: services killed under live sessions, a thousand live connections,
-// a client that stops reading, a client that pings amid a stream of events. Real processes, real
+// a client that stops reading (and one still unread when the frontend stops), a client that
+// pings amid a stream of events. Real processes, real
 // sockets.
 #include <signal.h>
 #include <sys/resource.h>
@@ -313,6 +314,31 @@ TEST(FaultsTest, ClientThatReadsSlowlyGetsTheNewestEventsWithDropCountsAndStays)
     }
   }
   EXPECT_TRUE(pong) << "closed: " << client.close_code();
+}
+
+TEST(FaultsTest, SigtermWithAWriteStuckOnAClientThatStopsReadingStillExitsZero) {
+  TempDir dir;
+  // This client never reads, so a write to it is still out when the 1 s grace ends and the
+  // frontend stops its loops. The process must still exit 0, its sessions freed with the
+  // loops (under ASan, a session kept alive by its own pending write is a leak, and fails).
+  Stack stack({.fleet = FastFleet(dir),
+               .frontend_flags = {"--drain_seconds=1", "--socket_send_buffer_bytes=4096"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  WsClient client;
+  client.SetReceiveBuffer(4096);
+  ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  client.SendText(R"({"type":"sub","id":"all","topic":"/device/fast/*/**"})");
+  const int metrics_port = stack.frontend().port("metrics_port");
+  // Both sockets' buffers are full once frames wait in the queue behind the write.
+  const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+  while (ScrapeMetric(metrics_port, "northbound_frontend_outbound_queued_bytes") < 16 * 1024) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the client's queue never filled";
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  stack.frontend().process().Signal(SIGTERM);
+  const std::optional<int> status = stack.frontend().process().Wait(seconds(20));
+  ASSERT_TRUE(status.has_value()) << "still running 20 s after SIGTERM";
+  EXPECT_EQ(*status, 0) << stack.logs();
 }
 
 TEST(FaultsTest, WebSocketPingsAmidAStreamOfEventsAreAllAnsweredAndNoFrameIsTorn) {

@@ -148,6 +148,8 @@ class ClientStream {
         work_;
   };
 
+  using Waiters = std::vector<std::unique_ptr<Waiter>>;
+
   // What is on its way out. Allocated with a write and let go once all is written, so an
   // idle connection holds none of it.
   struct Outbound {
@@ -156,7 +158,11 @@ class ClientStream {
     bool writing = false;
     uint64_t appended = 0;  // Bytes appended, ever.
     uint64_t written = 0;
-    std::vector<std::unique_ptr<Waiter>> waiters;  // By end.
+    // The writes waiting for their bytes, by end, while a write is out. The write in flight
+    // owns them, not the stream: their handlers hold the stream's owner, so an io_context
+    // destroyed with the write pending must destroy them with it, as it does Beast's own
+    // operations.
+    Waiters* waiters = nullptr;
   };
 
   std::string& Pending() {
@@ -168,14 +174,20 @@ class ClientStream {
   void Enqueue(size_t size, Handler&& handler) {
     using Decayed = std::decay_t<Handler>;
     out_->appended += size;
-    out_->waiters.push_back(std::make_unique<WaiterFor<Decayed>>(
-        out_->appended, size, std::forward<Handler>(handler), get_executor()));
-    Write();
+    auto waiter = std::make_unique<WaiterFor<Decayed>>(
+        out_->appended, size, std::forward<Handler>(handler), get_executor());
+    if (out_->writing) {
+      out_->waiters->push_back(std::move(waiter));
+      return;
+    }
+    Waiters waiters;
+    waiters.push_back(std::move(waiter));
+    Write(std::move(waiters));
   }
-  // Starts writing what is pending unless a write is out; completes the writes whose bytes
-  // are all written, or all of them after an error.
-  void Write();
-  void OnWritten(boost::system::error_code error, size_t bytes);
+  // No write is out: writes what is pending, its waiters owned by the write; or, when
+  // nothing is (only empty writes wait) or the connection broke, completes them.
+  void Write(Waiters waiters);
+  void OnWritten(boost::system::error_code error, size_t bytes, Waiters waiters);
 
   std::shared_ptr<boost::asio::ssl::context> context_;
   std::optional<Tcp> tcp_;
