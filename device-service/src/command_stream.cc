@@ -14,6 +14,7 @@
 #include "common/topic.h"
 #include "device-service/src/send_reactor.h"
 #include "device-service/src/stream_items.h"
+#include "google/protobuf/unknown_field_set.h"
 
 namespace nb::device {
 
@@ -296,16 +297,15 @@ class CommandHub final : public StoppableStream,
     Act(next);
   }
 
-  // Moves the subscription's queued events to the stream while it has room.
+  // Moves the subscription's queued events to the stream while it has room, as the bytes
+  // the bus encoded once for all its subscriptions.
   void TakeEvents(uint64_t id, Watch& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (entry.subscription == nullptr) return;
-    while (entry.room > 0) {
+    std::string encoded;
+    while (entry.room > 0 && entry.subscription->TakeEncoded(encoded)) {
       devicepb::CommandEvent& event = out_.emplace_back();
-      if (!entry.subscription->Take(*event.mutable_event())) {
-        out_.pop_back();
-        return;
-      }
       event.set_command_id(id);
+      SetEncodedEvent(event, std::move(encoded));
       --entry.room;
     }
   }
@@ -513,6 +513,12 @@ class CommandsReactor final : public grpc::ServerBidiReactor<Requests, Events> {
 grpc::ServerBidiReactor<devicepb::CommandRequests, devicepb::CommandEvents>* StartCommands(
     grpc::CallbackServerContext* context, const CommandServices& services) {
   return new CommandsReactor(context, services);
+}
+
+void SetEncodedEvent(devicepb::CommandEvent& out, std::string encoded) {
+  out.clear_kind();
+  google::protobuf::UnknownFieldSet& unknown = *out.GetReflection()->MutableUnknownFields(&out);
+  *unknown.AddLengthDelimited(devicepb::CommandEvent::kEventFieldNumber) = std::move(encoded);
 }
 
 absl::Status CheckSubscribeAllowed(const northbound::auth::v1::Permissions& permissions) {

@@ -19,7 +19,7 @@ int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_vi
   {
     MutexLock lock(mu_);
     if (permissions_ != nullptr && !Allows(*permissions_, northbound::auth::v1::SUBSCRIBE_EVENTS,
-                                           event->product_key(), event->device_key())) {
+                                           event->event.product_key(), event->event.device_key())) {
       return 0;
     }
     was_empty = queue_.empty();
@@ -43,10 +43,26 @@ void Subscription::SetPermissions(
 bool Subscription::Take(devicepb::DeviceEvent& out) {
   MutexLock lock(mu_);
   if (queue_.empty()) return false;
-  out = *queue_.front();
+  out = queue_.front()->event;
   queue_.pop_front();
   out.set_dropped_before(dropped_);
   dropped_ = 0;
+  return true;
+}
+
+bool Subscription::TakeEncoded(std::string& out) {
+  MutexLock lock(mu_);
+  if (queue_.empty()) return false;
+  out = queue_.front()->encoded;
+  queue_.pop_front();
+  if (dropped_ > 0) {
+    // A field that appears again replaces the one before (the event has none: its own
+    // dropped_before is 0, which proto3 does not encode).
+    devicepb::DeviceEvent dropped;
+    dropped.set_dropped_before(dropped_);
+    dropped.AppendToString(&out);
+    dropped_ = 0;
+  }
   return true;
 }
 
@@ -75,19 +91,22 @@ size_t EventBus::size() const {
 }
 
 void EventBus::Publish(devicepb::DeviceEvent event) {
-  auto shared = std::make_shared<const devicepb::DeviceEvent>(std::move(event));
-  const absl::string_view topic = shared->topic();
-  const std::vector<absl::string_view> segments =
-      absl::StrSplit(topic.empty() ? topic : topic.substr(1), '/');
   // Deliver outside the bus lock: Offer may wake a writer.
   std::shared_ptr<const SubscriptionList> targets;
   {
     MutexLock lock(mu_);
     targets = subscriptions_;
   }
+  auto published = std::make_shared<PublishedEvent>();
+  published->event = std::move(event);
+  if (!targets->empty()) published->encoded = published->event.SerializeAsString();
+  const EventPtr shared = std::move(published);
+  const absl::string_view topic = shared->event.topic();
+  const std::vector<absl::string_view> segments =
+      absl::StrSplit(topic.empty() ? topic : topic.substr(1), '/');
   int dropped = 0;
   for (const auto& subscription : *targets) dropped += subscription->Offer(shared, segments);
-  if (on_published) on_published(*shared);
+  if (on_published) on_published(shared->event);
   if (dropped > 0 && on_dropped) on_dropped(dropped);
 }
 

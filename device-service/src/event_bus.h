@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -18,7 +19,15 @@ namespace nb::device {
 
 namespace devicepb = northbound::device::v1;
 
-using EventPtr = std::shared_ptr<const devicepb::DeviceEvent>;
+// A published event, shared by every subscription it is queued for. `encoded` is its wire
+// encoding, made once when published to any subscription: a Commands stream sends those
+// bytes to each of its subscriptions as they are, instead of copying and serializing the
+// event once per subscription.
+struct PublishedEvent {
+  devicepb::DeviceEvent event;
+  std::string encoded;
+};
+using EventPtr = std::shared_ptr<const PublishedEvent>;
 
 // One live subscriber: its topic pattern and a bounded queue. When the queue is full the
 // oldest event is dropped and counted; the next event taken reports the count in
@@ -43,6 +52,8 @@ class Subscription {
 
   // The next event, with dropped_before filled in; false when the queue is empty.
   bool Take(devicepb::DeviceEvent& out);
+  // The same in DeviceEvent's wire encoding, which `out` is set to.
+  bool TakeEncoded(std::string& out);
 
   size_t queued() const;
 

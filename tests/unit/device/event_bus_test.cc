@@ -3,6 +3,8 @@
 #include <atomic>
 #include <thread>
 
+#include "device-service/src/command_stream.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
 namespace nb::device {
@@ -94,6 +96,61 @@ TEST(EventBusTest, PermissionsNarrowWhatASubscriptionGetsWhileEventsFlow) {
   EXPECT_LE(delivered, 2001);
   EXPECT_FALSE(d2_after_change);
   EXPECT_EQ(last.timestamp_ms(), 5001);
+}
+
+devicepb::DeviceEvent Report(int n) {
+  devicepb::DeviceEvent event = Event("/device/p/d/message/property/report", n);
+  event.set_product_key("p");
+  event.set_device_key("d");
+  event.set_kind(devicepb::PROPERTY_REPORT);
+  auto& fields = *event.mutable_payload()->mutable_fields();
+  fields["temperature"].set_number_value(20.5 + n);
+  fields["label"].set_string_value("line " + std::to_string(n));
+  return event;
+}
+
+TEST(EventBusTest, EncodedEventsDecodeToThePublishedEventsWithTheDropCount) {
+  using google::protobuf::util::MessageDifferencer;
+  EventBus bus;
+  auto subscription =
+      std::make_shared<Subscription>(*TopicPattern::Parse("/device/p/d/**"), 2, nullptr);
+  bus.Add(subscription);
+  for (int i = 0; i < 5; ++i) bus.Publish(Report(i));
+  std::string encoded;
+  devicepb::DeviceEvent decoded;
+  ASSERT_TRUE(subscription->TakeEncoded(encoded));
+  ASSERT_TRUE(decoded.ParseFromString(encoded));
+  devicepb::DeviceEvent expected = Report(3);
+  expected.set_dropped_before(3);
+  EXPECT_TRUE(MessageDifferencer::Equals(decoded, expected)) << decoded.DebugString();
+  ASSERT_TRUE(subscription->TakeEncoded(encoded));
+  ASSERT_TRUE(decoded.ParseFromString(encoded));
+  EXPECT_TRUE(MessageDifferencer::Equals(decoded, Report(4))) << decoded.DebugString();
+  EXPECT_FALSE(subscription->TakeEncoded(encoded));
+}
+
+TEST(EventBusTest, ACommandEventWithAnEncodedEventIsTheSameMessageOnTheWire) {
+  devicepb::DeviceEvent event = Report(7);
+  event.set_dropped_before(2);
+  devicepb::CommandEvent direct;
+  direct.set_command_id(42);
+  *direct.mutable_event() = event;
+
+  devicepb::CommandEvent spliced;
+  spliced.mutable_end()->set_status(3);  // Replaced: an event is all it carries.
+  spliced.set_command_id(42);
+  SetEncodedEvent(spliced, event.SerializeAsString());
+  // The same size (the bytes may differ only in the order of the payload's map entries).
+  EXPECT_EQ(spliced.ByteSizeLong(), direct.ByteSizeLong());
+
+  devicepb::CommandEvents events;
+  *events.add_events() = spliced;
+  devicepb::CommandEvents decoded;
+  ASSERT_TRUE(decoded.ParseFromString(events.SerializeAsString()));
+  ASSERT_EQ(decoded.events_size(), 1);
+  ASSERT_TRUE(decoded.events(0).has_event());
+  EXPECT_EQ(decoded.events(0).command_id(), 42u);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(decoded.events(0).event(), event));
 }
 
 TEST(EventBusTest, RemovedSubscriptionGetsNothing) {
