@@ -6,12 +6,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "boost/asio/post.hpp"
 #include "northbound/device/v1/device_service.pb.h"
+#include "ws-frontend/src/frame_codec.h"
 #include "ws-frontend/src/streaming_call.h"
 
 // One command or subscription of a Commands stream, as the stream and the call's owner see
@@ -49,10 +51,16 @@ class CommandCall final : public StreamHandle,
                           public ChannelCall,
                           public std::enable_shared_from_this<CommandCall<Message>> {
  public:
-  // `window`: a subscription's window (0 for a command).
+  // `window`: a subscription's window (0 for a command). `sub_id` (and a command's
+  // `product_key`): the client's subscription whose frames what comes is rendered as.
   CommandCall(Strand strand, std::weak_ptr<StreamSink<Message>> sink, uint64_t call_id,
-              uint32_t window)
-      : strand_(std::move(strand)), sink_(std::move(sink)), call_id_(call_id), window_(window) {}
+              uint32_t window, std::string sub_id, std::string product_key)
+      : strand_(std::move(strand)),
+        sink_(std::move(sink)),
+        call_id_(call_id),
+        window_(window),
+        sub_id_(std::move(sub_id)),
+        product_key_(std::move(product_key)) {}
 
   // Before the call is shared with a stream.
   void Bind(std::weak_ptr<CallStream> stream, uint64_t command_id) {
@@ -61,14 +69,19 @@ class CommandCall final : public StreamHandle,
   }
 
   void Push(northbound::device::v1::CommandEvent& event) override {
+    // Rendered here, on the stream's reaction, while the message is at hand (it lives on
+    // the read's arena): what waits for the strand is the frame.
+    Message message;
+    if constexpr (std::is_same_v<Message, EventFrame>) {
+      message.text = DeviceEventFrame(sub_id_, event.event());
+    } else {
+      message.text = SendReplyFrame(sub_id_, product_key_, event.reply());
+      message.code = event.reply().code();
+    }
     bool post;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if constexpr (std::is_same_v<Message, northbound::device::v1::DeviceEvent>) {
-        inbox_.push_back(std::move(*event.mutable_event()));
-      } else {
-        inbox_.push_back(std::move(*event.mutable_reply()));
-      }
+      inbox_.push_back(std::move(message));
       post = !std::exchange(drain_posted_, true);
     }
     if (post) PostDrain();
@@ -150,6 +163,8 @@ class CommandCall final : public StreamHandle,
   const std::weak_ptr<StreamSink<Message>> sink_;
   const uint64_t call_id_;
   const uint32_t window_;
+  const std::string sub_id_;
+  const std::string product_key_;
   std::weak_ptr<CallStream> stream_;
   uint64_t command_id_ = 0;
 

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "common/status.h"
+#include "google/protobuf/arena.h"
 #include "ws-frontend/src/command_call.h"
 
 namespace nb::frontend {
@@ -136,14 +137,17 @@ class CommandReactor final
       : stream_(std::move(stream)), live_(live) {}
 
   grpc::ClientContext& context() { return context_; }
-  device::CommandEvents* in() { return &in_; }
+  device::CommandEvents* in() { return in_; }
 
   void OnWriteDone(bool ok) override { stream_->OnWriteDone(ok); }
   void OnReadDone(bool ok) override {
     if (!ok) return stream_->OnReadFailed();
-    stream_->OnRead(in_);
-    in_.Clear();
-    StartRead(&in_);
+    // Nothing refers to the read once it is handled: events are rendered and replies copied
+    // out (CommandCall::Push).
+    stream_->OnRead(*in_);
+    arena_.Reset();
+    in_ = google::protobuf::Arena::CreateMessage<device::CommandEvents>(&arena_);
+    StartRead(in_);
   }
   void OnDone(const grpc::Status& status) override {
     stream_->OnDone(ToAbslStatus(status, context_));
@@ -156,7 +160,20 @@ class CommandReactor final
   const std::shared_ptr<CommandStream> stream_;
   LiveCalls& live_;
   grpc::ClientContext context_;
-  device::CommandEvents in_;
+  // Each read is parsed onto the arena, whose first block is kept from read to read: the
+  // messages of a batch of events cost no allocation of their own.
+  static google::protobuf::ArenaOptions ArenaOptions(char* block) {
+    google::protobuf::ArenaOptions options;
+    options.initial_block = block;
+    options.initial_block_size = kArenaBlockBytes;
+    options.max_block_size = kArenaBlockBytes;
+    return options;
+  }
+  static constexpr size_t kArenaBlockBytes = 64 * 1024;
+  std::unique_ptr<char[]> block_ = std::make_unique<char[]>(kArenaBlockBytes);
+  google::protobuf::Arena arena_{ArenaOptions(block_.get())};
+  device::CommandEvents* in_ =
+      google::protobuf::Arena::CreateMessage<device::CommandEvents>(&arena_);
 };
 
 std::shared_ptr<CommandStream> CommandStream::Open(device::DeviceService::Stub& stub,
@@ -263,9 +280,11 @@ template <typename Message>
 std::shared_ptr<StreamHandle> CommandChannel::Begin(Strand strand,
                                                     std::weak_ptr<StreamSink<Message>> sink,
                                                     uint64_t call_id, uint32_t window,
+                                                    std::string sub_id, std::string product_key,
                                                     device::CommandRequest& request) {
   auto call =
-      std::make_shared<CommandCall<Message>>(std::move(strand), std::move(sink), call_id, window);
+      std::make_shared<CommandCall<Message>>(std::move(strand), std::move(sink), call_id, window,
+                                             std::move(sub_id), std::move(product_key));
   std::shared_ptr<ChannelCall> shared = call;
   const uint64_t command_id = next_command_id_.fetch_add(1, std::memory_order_relaxed);
   request.set_command_id(command_id);
@@ -280,23 +299,30 @@ std::shared_ptr<StreamHandle> CommandChannel::Begin(Strand strand,
   return call;
 }
 
-std::shared_ptr<StreamHandle> CommandChannel::Start(
-    Strand strand, std::weak_ptr<StreamSink<device::SendReply>> sink, uint64_t call_id,
-    device::SendRequest request, const std::string& token) {
+std::shared_ptr<StreamHandle> CommandChannel::Start(Strand strand,
+                                                    std::weak_ptr<StreamSink<ReplyFrame>> sink,
+                                                    uint64_t call_id, std::string sub_id,
+                                                    device::SendRequest request,
+                                                    const std::string& token) {
   device::CommandRequest command;
   command.set_token(token);
+  std::string product_key = request.product_key();
   *command.mutable_send() = std::move(request);
-  return Begin(std::move(strand), std::move(sink), call_id, 0, command);
+  return Begin(std::move(strand), std::move(sink), call_id, 0, std::move(sub_id),
+               std::move(product_key), command);
 }
 
-std::shared_ptr<StreamHandle> CommandChannel::Subscribe(
-    Strand strand, std::weak_ptr<StreamSink<device::DeviceEvent>> sink, uint64_t call_id,
-    device::SubscribeRequest request, const std::string& token) {
+std::shared_ptr<StreamHandle> CommandChannel::Subscribe(Strand strand,
+                                                        std::weak_ptr<StreamSink<EventFrame>> sink,
+                                                        uint64_t call_id, std::string sub_id,
+                                                        device::SubscribeRequest request,
+                                                        const std::string& token) {
   device::CommandRequest command;
   command.set_token(token);
   request.set_window(kEventWindow);
   *command.mutable_subscribe() = std::move(request);
-  return Begin(std::move(strand), std::move(sink), call_id, kEventWindow, command);
+  return Begin(std::move(strand), std::move(sink), call_id, kEventWindow, std::move(sub_id), {},
+               command);
 }
 
 void CommandChannel::Shutdown() {

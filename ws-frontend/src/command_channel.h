@@ -7,6 +7,7 @@
 #include <string>
 
 #include "northbound/device/v1/device_service.grpc.pb.h"
+#include "ws-frontend/src/frame_codec.h"
 #include "ws-frontend/src/streaming_call.h"
 
 namespace nb::frontend {
@@ -36,13 +37,17 @@ class CommandChannel {
 
   // Starts `request` as the client holding `token`. Call on `strand`; the handle is used
   // on that strand only.
-  std::shared_ptr<StreamHandle> Start(
-      Strand strand, std::weak_ptr<StreamSink<northbound::device::v1::SendReply>> sink,
-      uint64_t call_id, northbound::device::v1::SendRequest request, const std::string& token);
-  // Subscribes to `request`'s events as the client holding `token`; the same rules.
-  std::shared_ptr<StreamHandle> Subscribe(
-      Strand strand, std::weak_ptr<StreamSink<northbound::device::v1::DeviceEvent>> sink,
-      uint64_t call_id, northbound::device::v1::SubscribeRequest request, const std::string& token);
+  // The devices' answers arrive rendered as frames of subscription `sub_id`.
+  std::shared_ptr<StreamHandle> Start(Strand strand, std::weak_ptr<StreamSink<ReplyFrame>> sink,
+                                      uint64_t call_id, std::string sub_id,
+                                      northbound::device::v1::SendRequest request,
+                                      const std::string& token);
+  // Subscribes to `request`'s events as the client holding `token`; the same rules. The
+  // events arrive rendered as result frames of subscription `sub_id`.
+  std::shared_ptr<StreamHandle> Subscribe(Strand strand, std::weak_ptr<StreamSink<EventFrame>> sink,
+                                          uint64_t call_id, std::string sub_id,
+                                          northbound::device::v1::SubscribeRequest request,
+                                          const std::string& token);
 
   // Cancels the open stream and opens no other; commands started later end at once with
   // SERVER_NOT_AVAILABLE. For shutdown, after the sessions are gone.
@@ -51,10 +56,12 @@ class CommandChannel {
  private:
   // The open stream, or a new one when there is none or it broke; null after Shutdown.
   std::shared_ptr<CommandStream> Current();
-  // Sends `request` (its command_id is set here) with a call of `window` delivering to `sink`.
+  // Sends `request` (its command_id is set here) with a call of `window` delivering to `sink`
+  // what comes, rendered as frames of `sub_id` (and `product_key`, a command's).
   template <typename Message>
   std::shared_ptr<StreamHandle> Begin(Strand strand, std::weak_ptr<StreamSink<Message>> sink,
-                                      uint64_t call_id, uint32_t window,
+                                      uint64_t call_id, uint32_t window, std::string sub_id,
+                                      std::string product_key,
                                       northbound::device::v1::CommandRequest& request);
 
   northbound::device::v1::DeviceService::Stub& stub_;

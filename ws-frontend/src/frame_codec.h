@@ -70,6 +70,17 @@ std::string AuthErrorFrame(absl::string_view message);
 // or an error frame with the device's code.
 std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
                            const northbound::device::v1::SendReply& reply);
+// What a call on a Commands stream delivers to its session, already rendered: a device's
+// answer to a command (SendReplyFrame, with the answer's code: set when it failed) and a
+// live event (DeviceEventFrame).
+struct ReplyFrame {
+  std::string text;
+  ErrorCode code = ErrorCode::ERROR_CODE_UNSPECIFIED;
+};
+struct EventFrame {
+  std::string text;
+};
+
 // One live event for subscription `id`: a result on the event's actual topic; failed
 // replies add code and message, and events lost to a full queue before it add "dropped".
 std::string DeviceEventFrame(absl::string_view id,

@@ -54,8 +54,8 @@ void WebsocketSession::StartCommand(const SubFrame& sub, CommandPlan plan) {
   // A message on a long-lived stream, carrying the client's token: device-service checks
   // it per command, as it would a Send's.
   subscription.call =
-      Commands().Start(strand_, std::weak_ptr<StreamSink<device::SendReply>>(shared_from_this()),
-                       call_id, std::move(plan.request), token_);
+      Commands().Start(strand_, std::weak_ptr<StreamSink<ReplyFrame>>(shared_from_this()), call_id,
+                       sub.id, std::move(plan.request), token_);
 }
 
 void WebsocketSession::StartEvents(const SubFrame& sub, const EventPlan& plan) {
@@ -71,9 +71,9 @@ void WebsocketSession::StartEvents(const SubFrame& sub, const EventPlan& plan) {
   request.set_topic(plan.pattern);
   // On the same kind of long-lived stream as commands, with the client's token:
   // device-service checks it as it would a Subscribe's.
-  subscription.call = Commands().Subscribe(
-      strand_, std::weak_ptr<StreamSink<device::DeviceEvent>>(shared_from_this()), call_id,
-      std::move(request), token_);
+  subscription.call =
+      Commands().Subscribe(strand_, std::weak_ptr<StreamSink<EventFrame>>(shared_from_this()),
+                           call_id, sub.id, std::move(request), token_);
 }
 
 CommandChannel& WebsocketSession::Commands() {
@@ -108,20 +108,19 @@ void WebsocketSession::EndSubscription(uint64_t call_id) {
   calls_.erase(it);
 }
 
-void WebsocketSession::OnStreamMessage(uint64_t call_id, device::SendReply reply) {
+void WebsocketSession::OnStreamMessage(uint64_t call_id, ReplyFrame reply) {
   Subscription* subscription = FindCall(call_id);
   if (subscription == nullptr || closing_) return;
-  const bool failed = reply.code() != ErrorCode::ERROR_CODE_UNSPECIFIED;
-  if (failed) context_.metrics->CountError(reply.code());
-  Send(SendReplyFrame(subscription->id, subscription->product_key, reply),
-       failed ? "error" : "result");
+  const bool failed = reply.code != ErrorCode::ERROR_CODE_UNSPECIFIED;
+  if (failed) context_.metrics->CountError(reply.code);
+  Send(std::move(reply.text), failed ? "error" : "result");
   AfterMessage(call_id);
 }
 
-void WebsocketSession::OnStreamMessage(uint64_t call_id, device::DeviceEvent event) {
+void WebsocketSession::OnStreamMessage(uint64_t call_id, EventFrame event) {
   Subscription* subscription = FindCall(call_id);
   if (subscription == nullptr || closing_) return;
-  Send(DeviceEventFrame(subscription->id, event), "result");
+  Send(std::move(event.text), "result");
   AfterMessage(call_id);
 }
 

@@ -33,8 +33,8 @@ namespace nb::frontend {
 // Threads: everything runs on the connection's strand. Run, Revalidate and Shutdown may be
 // called from any thread; they post. gRPC streams report through StreamSink on the strand.
 class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
-                         public StreamSink<northbound::device::v1::SendReply>,
-                         public StreamSink<northbound::device::v1::DeviceEvent> {
+                         public StreamSink<ReplyFrame>,
+                         public StreamSink<EventFrame> {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
@@ -52,8 +52,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   // Graceful drain: close 1001.
   void Shutdown();
 
-  void OnStreamMessage(uint64_t call_id, northbound::device::v1::SendReply reply) override;
-  void OnStreamMessage(uint64_t call_id, northbound::device::v1::DeviceEvent event) override;
+  void OnStreamMessage(uint64_t call_id, ReplyFrame reply) override;
+  void OnStreamMessage(uint64_t call_id, EventFrame event) override;
   void OnStreamDone(uint64_t call_id, absl::Status status) override;
 
  private:
