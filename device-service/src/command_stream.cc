@@ -14,7 +14,6 @@
 #include "common/topic.h"
 #include "device-service/src/send_reactor.h"
 #include "device-service/src/stream_items.h"
-#include "google/protobuf/unknown_field_set.h"
 
 namespace nb::device {
 
@@ -513,12 +512,6 @@ class CommandsReactor final : public grpc::ServerBidiReactor<Requests, Events> {
 grpc::ServerBidiReactor<devicepb::CommandRequests, devicepb::CommandEvents>* StartCommands(
     grpc::CallbackServerContext* context, const CommandServices& services) {
   return new CommandsReactor(context, services);
-}
-
-void SetEncodedEvent(devicepb::CommandEvent& out, std::string encoded) {
-  out.clear_kind();
-  google::protobuf::UnknownFieldSet& unknown = *out.GetReflection()->MutableUnknownFields(&out);
-  *unknown.AddLengthDelimited(devicepb::CommandEvent::kEventFieldNumber) = std::move(encoded);
 }
 
 absl::Status CheckSubscribeAllowed(const northbound::auth::v1::Permissions& permissions) {

@@ -2,7 +2,6 @@
 #define NORTHBOUND_DEVICE_SERVICE_COMMAND_STREAM_H_
 
 #include <memory>
-#include <string>
 
 #include "absl/status/status.h"
 #include "device-service/src/authorizer.h"
@@ -54,11 +53,6 @@ absl::StatusOr<std::shared_ptr<Subscription>> NewSubscription(const Caller& call
                                                               size_t capacity,
                                                               std::function<void()> wake,
                                                               Authorizer& authorizer);
-
-// Makes `out` carry the event whose DeviceEvent wire encoding is `encoded`, as its `event`,
-// without decoding it: the bytes go out as field `event` (an unknown field here, encoded
-// exactly as the set field would be), and the caller parses a DeviceEvent from them.
-void SetEncodedEvent(northbound::device::v1::CommandEvent& out, std::string encoded);
 
 // What a Commands stream works with.
 struct CommandServices {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_split.h"
 #include "common/permissions.h"
+#include "google/protobuf/unknown_field_set.h"
 
 namespace nb::device {
 
@@ -64,6 +65,12 @@ bool Subscription::TakeEncoded(std::string& out) {
     dropped_ = 0;
   }
   return true;
+}
+
+void SetEncodedEvent(devicepb::CommandEvent& out, std::string encoded) {
+  out.clear_kind();
+  google::protobuf::UnknownFieldSet& unknown = *out.GetReflection()->MutableUnknownFields(&out);
+  *unknown.AddLengthDelimited(devicepb::CommandEvent::kEventFieldNumber) = std::move(encoded);
 }
 
 size_t Subscription::queued() const {

@@ -29,6 +29,11 @@ struct PublishedEvent {
 };
 using EventPtr = std::shared_ptr<const PublishedEvent>;
 
+// Makes `out` carry the event whose DeviceEvent wire encoding is `encoded`, as its `event`,
+// without decoding it: the bytes go out as field `event` (an unknown field here, encoded
+// exactly as the set field would be), and the caller parses a DeviceEvent from them.
+void SetEncodedEvent(devicepb::CommandEvent& out, std::string encoded);
+
 // One live subscriber: its topic pattern and a bounded queue. When the queue is full the
 // oldest event is dropped and counted; the next event taken reports the count in
 // dropped_before. A slow subscriber therefore costs at most `capacity` events of memory.

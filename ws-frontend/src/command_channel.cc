@@ -162,7 +162,7 @@ class CommandReactor final
   grpc::ClientContext context_;
   // Each read is parsed onto the arena, whose first block is kept from read to read: the
   // messages of a batch of events cost no allocation of their own.
-  static google::protobuf::ArenaOptions ArenaOptions(char* block) {
+  static google::protobuf::ArenaOptions ReadArenaOptions(char* block) {
     google::protobuf::ArenaOptions options;
     options.initial_block = block;
     options.initial_block_size = kArenaBlockBytes;
@@ -171,7 +171,7 @@ class CommandReactor final
   }
   static constexpr size_t kArenaBlockBytes = 64 * 1024;
   std::unique_ptr<char[]> block_ = std::make_unique<char[]>(kArenaBlockBytes);
-  google::protobuf::Arena arena_{ArenaOptions(block_.get())};
+  google::protobuf::Arena arena_{ReadArenaOptions(block_.get())};
   device::CommandEvents* in_ =
       google::protobuf::Arena::CreateMessage<device::CommandEvents>(&arena_);
 };

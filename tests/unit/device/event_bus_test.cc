@@ -3,7 +3,6 @@
 #include <atomic>
 #include <thread>
 
-#include "device-service/src/command_stream.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
