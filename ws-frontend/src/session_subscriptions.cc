@@ -46,7 +46,6 @@ void WebsocketSession::StartCommand(const SubFrame& sub, CommandPlan plan) {
   Subscription& subscription = calls_[call_id];
   subscription.id = sub.id;
   subscription.topic = sub.topic;
-  subscription.product_key = product;
   subscription.command = true;
   subscription.started = Clock::now();
   ids_[sub.id] = call_id;

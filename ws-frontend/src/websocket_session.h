@@ -60,7 +60,6 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   struct Subscription {
     std::string id;
     std::string topic;
-    std::string product_key;  // Commands: for the per-device topics.
     bool command = true;
     std::shared_ptr<StreamHandle> call;
     std::chrono::steady_clock::time_point started;
