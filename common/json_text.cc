@@ -67,6 +67,17 @@ void Append(std::string& out, const json::value& value) {
 
 }  // namespace
 
+void AppendJsonMemberName(std::string& out, std::string_view name) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+}
+
+void AppendJsonMember(std::string& out, std::string_view name, std::string_view text) {
+  AppendJsonMemberName(out, name);
+  AppendJsonString(out, text);
+}
+
 void AppendJsonString(std::string& out, std::string_view text) {
   // Quotes, backslashes and control characters are escaped; everything else, UTF-8
   // included, goes as it is (inputs were parsed, or are protobuf strings, so valid UTF-8).

@@ -1,8 +1,10 @@
 #ifndef NORTHBOUND_COMMON_JSON_TEXT_H_
 #define NORTHBOUND_COMMON_JSON_TEXT_H_
 
+#include <charconv>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "boost/json/object.hpp"
 #include "boost/json/value.hpp"
@@ -28,6 +30,21 @@ void AppendJsonString(std::string& out, std::string_view text);
 // `number` as Serialize writes it (shortest exact form, integral values without a
 // fraction, NaN and infinity as null).
 void AppendJsonNumber(std::string& out, double number);
+
+// Members of an object being written straight into `out`, after its first member:
+// ,"name":
+void AppendJsonMemberName(std::string& out, std::string_view name);
+// ,"name":"text"
+void AppendJsonMember(std::string& out, std::string_view name, std::string_view text);
+// ,"name":123
+template <typename Integer>
+std::enable_if_t<std::is_integral_v<Integer>> AppendJsonMember(std::string& out,
+                                                               std::string_view name,
+                                                               Integer value) {
+  AppendJsonMemberName(out, name);
+  char buffer[24];
+  out.append(buffer, std::to_chars(buffer, buffer + sizeof(buffer), value).ptr);
+}
 
 google::protobuf::Value ToProtoValue(const boost::json::value& value);
 google::protobuf::Struct ToProtoStruct(const boost::json::object& object);

@@ -219,6 +219,7 @@ class CommandHub final : public StoppableStream,
     std::shared_ptr<Subscription> subscription;
     uint32_t window = 0;
     uint32_t room = 0;
+    devicepb::EventEncoding encoding = devicepb::EVENT_ENCODING_UNSPECIFIED;
   };
   using WatchMap = absl::flat_hash_map<uint64_t, Watch>;
 
@@ -245,6 +246,11 @@ class CommandHub final : public StoppableStream,
       return Refuse(id, ErrorStatus(ErrorCode::PARAMETER_ERROR,
                                     absl::StrCat("window must be 0..", kMaxEventWindow)));
     }
+    const int encoding = request.subscribe().encoding();
+    if (!devicepb::EventEncoding_IsValid(encoding)) {
+      return Refuse(id, ErrorStatus(ErrorCode::PARAMETER_ERROR,
+                                    absl::StrCat("unknown event encoding ", encoding)));
+    }
     auto watch = std::make_shared<StreamWatch>(weak_from_this(), id);
     std::optional<absl::Status> refused;
     {
@@ -254,6 +260,7 @@ class CommandHub final : public StoppableStream,
         Watch& entry = watches_[id];
         entry.watch = watch;
         entry.window = entry.room = window == 0 ? kDefaultEventWindow : window;
+        entry.encoding = static_cast<devicepb::EventEncoding>(encoding);
       }
     }
     if (refused) return Refuse(id, *refused);
@@ -297,9 +304,19 @@ class CommandHub final : public StoppableStream,
   }
 
   // Moves the subscription's queued events to the stream while it has room, as the bytes
-  // the bus encoded once for all its subscriptions.
+  // (or the JSON) the bus made once for all its subscriptions.
   void TakeEvents(uint64_t id, Watch& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (entry.subscription == nullptr) return;
+    if (entry.encoding == devicepb::JSON_MEMBERS) {
+      devicepb::JsonEvent json;
+      while (entry.room > 0 && entry.subscription->TakeJson(json)) {
+        devicepb::CommandEvent& event = out_.emplace_back();
+        event.set_command_id(id);
+        *event.mutable_event_json() = std::move(json);
+        --entry.room;
+      }
+      return;
+    }
     std::string encoded;
     while (entry.room > 0 && entry.subscription->TakeEncoded(encoded)) {
       devicepb::CommandEvent& event = out_.emplace_back();

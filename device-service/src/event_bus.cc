@@ -1,8 +1,10 @@
 #include "device-service/src/event_bus.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_split.h"
+#include "common/event_json.h"
 #include "common/permissions.h"
 #include "google/protobuf/unknown_field_set.h"
 
@@ -65,6 +67,24 @@ bool Subscription::TakeEncoded(std::string& out) {
     dropped_ = 0;
   }
   return true;
+}
+
+bool Subscription::TakeJson(devicepb::JsonEvent& out) {
+  EventPtr event;
+  {
+    MutexLock lock(mu_);
+    if (queue_.empty()) return false;
+    event = std::move(queue_.front());
+    queue_.pop_front();
+    out.set_dropped_before(std::exchange(dropped_, 0));
+  }
+  out.set_members(event->json_members());
+  return true;
+}
+
+const std::string& PublishedEvent::json_members() const {
+  std::call_once(json_once_, [this] { AppendEventMembers(json_members_, event); });
+  return json_members_;
 }
 
 void SetEncodedEvent(devicepb::CommandEvent& out, std::string encoded) {

@@ -26,6 +26,14 @@ namespace devicepb = northbound::device::v1;
 struct PublishedEvent {
   devicepb::DeviceEvent event;
   std::string encoded;
+
+  // The event rendered as JsonEvent.members (AppendEventMembers), on first use: once for
+  // all the subscriptions that asked for JSON_MEMBERS. Thread-safe.
+  const std::string& json_members() const;
+
+ private:
+  mutable std::once_flag json_once_;
+  mutable std::string json_members_;
 };
 using EventPtr = std::shared_ptr<const PublishedEvent>;
 
@@ -59,6 +67,8 @@ class Subscription {
   bool Take(devicepb::DeviceEvent& out);
   // The same in DeviceEvent's wire encoding, which `out` is set to.
   bool TakeEncoded(std::string& out);
+  // The same as a JsonEvent.
+  bool TakeJson(devicepb::JsonEvent& out);
 
   size_t queued() const;
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "boost/json/parse.hpp"
 #include "common/permissions.h"
 #include "common/status.h"
 #include "gtest/gtest.h"
@@ -27,6 +28,8 @@ using std::chrono::seconds;
 struct Outcome {
   std::vector<devicepb::SendReply> replies;
   std::vector<devicepb::DeviceEvent> events;
+  // A JSON_MEMBERS subscription's events.
+  std::vector<devicepb::JsonEvent> json_events;
   std::optional<devicepb::CommandEnd> end;
   // Events that came after the end: there must be none.
   int after_end = 0;
@@ -58,12 +61,14 @@ class CommandsClient {
   bool Start(uint64_t id, const std::string& token, devicepb::SendRequest send) {
     return Write({StartRequest(id, token, std::move(send))});
   }
-  bool Subscribe(uint64_t id, const std::string& token, const std::string& topic, uint32_t window) {
+  bool Subscribe(uint64_t id, const std::string& token, const std::string& topic, uint32_t window,
+                 devicepb::EventEncoding encoding = devicepb::EVENT_ENCODING_UNSPECIFIED) {
     devicepb::CommandRequest request;
     request.set_command_id(id);
     request.set_token(token);
     request.mutable_subscribe()->set_topic(topic);
     request.mutable_subscribe()->set_window(window);
+    request.mutable_subscribe()->set_encoding(encoding);
     return Write({request});
   }
   bool Credit(uint64_t id, uint32_t count) {
@@ -91,6 +96,9 @@ class CommandsClient {
   // Reads until `id` has `count` events; false if the stream ended first.
   bool ReadEvents(uint64_t id, size_t count) {
     return ReadUntil([&] { return outcomes[id].events.size() >= count; });
+  }
+  bool ReadJsonEvents(uint64_t id, size_t count) {
+    return ReadUntil([&] { return outcomes[id].json_events.size() >= count; });
   }
   template <typename Done>
   bool ReadUntil(Done done) {
@@ -128,6 +136,8 @@ class CommandsClient {
         outcome.end = event.end();
       } else if (event.has_event()) {
         outcome.events.push_back(event.event());
+      } else if (event.has_event_json()) {
+        outcome.json_events.push_back(event.event_json());
       } else {
         outcome.replies.push_back(event.reply());
       }
@@ -360,6 +370,66 @@ TEST_F(StreamSubscriptionTest, EventsFlowAgainstCreditAndASlowSubscriberLosesThe
   EXPECT_FALSE(client.outcomes[2].end.has_value());
 }
 
+// The members of a WebSocket event frame (docs/protocol.md §5), as an object.
+boost::json::object FrameMembers(const devicepb::JsonEvent& event) {
+  EXPECT_EQ(event.members().substr(0, 1), ",") << event.members();
+  boost::json::error_code error;
+  boost::json::value value = boost::json::parse("{" + event.members().substr(1) + "}", error);
+  EXPECT_FALSE(error) << event.members();
+  return value.is_object() ? value.as_object() : boost::json::object();
+}
+
+TEST_F(StreamSubscriptionTest, JsonSubscriptionsGetEventsRenderedAsFrameMembersAgainstCredit) {
+  const std::string token = Client(AllPermissions()).second;
+  CommandsClient client(Stub());
+  ASSERT_TRUE(client.Subscribe(1, token, "/device/demo/d1/**", 4, devicepb::JSON_MEMBERS));
+  ASSERT_TRUE(client.Subscribe(2, token, "/device/demo/d1/**", 0));
+  ASSERT_TRUE(client.ReadJsonEvents(1, 4));
+  // Without credit nothing more comes for 1 while 2 goes on (40 reports take 0.8 s).
+  ASSERT_TRUE(client.ReadEvents(2, 40));
+  EXPECT_EQ(client.outcomes[1].json_events.size(), 4u);
+  EXPECT_TRUE(client.outcomes[1].events.empty());
+  EXPECT_TRUE(client.outcomes[2].json_events.empty());
+
+  // Each is the event 2 got as a DeviceEvent, rendered.
+  std::map<std::pair<int64_t, std::string>, const devicepb::DeviceEvent*> by_time_and_topic;
+  for (const devicepb::DeviceEvent& event : client.outcomes[2].events) {
+    by_time_and_topic[{event.timestamp_ms(), event.topic()}] = &event;
+  }
+  for (const devicepb::JsonEvent& json : client.outcomes[1].json_events) {
+    const boost::json::object members = FrameMembers(json);
+    ASSERT_TRUE(members.contains("timestamp") && members.at("timestamp").is_int64() &&
+                members.contains("topic") && members.at("topic").is_string())
+        << json.members();
+    const devicepb::DeviceEvent* event = by_time_and_topic[{
+        members.at("timestamp").as_int64(), std::string(members.at("topic").as_string())}];
+    ASSERT_NE(event, nullptr) << json.members();
+    EXPECT_EQ(members.at("deviceId"), "d1");
+    const boost::json::object& payload = members.at("payload").as_object();
+    EXPECT_EQ(payload.size(), static_cast<size_t>(event->payload().fields_size()));
+    for (const auto& [key, value] : event->payload().fields()) {
+      ASSERT_TRUE(payload.contains(key)) << key;
+      if (value.has_number_value()) {
+        EXPECT_EQ(payload.at(key).to_number<double>(), value.number_value()) << key;
+      } else if (value.has_string_value()) {
+        EXPECT_EQ(payload.at(key), boost::json::value(value.string_value())) << key;
+      } else if (value.has_bool_value()) {
+        EXPECT_EQ(payload.at(key), value.bool_value()) << key;
+      }
+    }
+    EXPECT_EQ(json.dropped_before(), 0u);
+  }
+
+  // Credit, capped at the window: 4 of what its queue kept (the newest 8), the first saying
+  // how many were dropped.
+  ASSERT_TRUE(client.Credit(1, 100));
+  ASSERT_TRUE(client.ReadJsonEvents(1, 8));
+  EXPECT_GT(client.outcomes[1].json_events[4].dropped_before(), 20u);
+  ASSERT_TRUE(client.Cancel(1));
+  ASSERT_TRUE(client.Cancel(2));
+  EXPECT_TRUE(client.Close().ok());
+}
+
 TEST_F(StreamSubscriptionTest, RefusedSubscriptionsEndWithTheirCodeAndLeaveTheOthersAlone) {
   const std::string token = Client(AllPermissions()).second;
   const std::string no_events = Client(Grant("demo", {}, {authpb::READ_PROPERTY})).second;
@@ -369,19 +439,22 @@ TEST_F(StreamSubscriptionTest, RefusedSubscriptionsEndWithTheirCodeAndLeaveTheOt
   ASSERT_TRUE(client.Subscribe(3, token, "/devices/demo/d1/online", 0));
   ASSERT_TRUE(client.Subscribe(4, token, kReports, 5000));
   ASSERT_TRUE(client.Subscribe(5, "", kReports, 0));
+  ASSERT_TRUE(client.Subscribe(6, token, kReports, 0, static_cast<devicepb::EventEncoding>(7)));
   ASSERT_TRUE(client.Subscribe(1, token, kReports, 0));
   ASSERT_TRUE(client.ReadUntil([&] {
     return client.outcomes[2].end && client.outcomes[3].end && client.outcomes[4].end &&
-           client.outcomes[5].end && client.outcomes[1].end && client.outcomes[1].after_end >= 3;
+           client.outcomes[5].end && client.outcomes[6].end && client.outcomes[1].end &&
+           client.outcomes[1].after_end >= 3;
   }));
   EXPECT_EQ(client.outcomes[2].end->code(), ErrorCode::PERMISSION_DENIED);
   EXPECT_EQ(client.outcomes[3].end->code(), ErrorCode::UNKNOWN_TOPIC);
   EXPECT_EQ(client.outcomes[4].end->code(), ErrorCode::PARAMETER_ERROR);
   EXPECT_EQ(client.outcomes[5].end->status(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+  EXPECT_EQ(client.outcomes[6].end->code(), ErrorCode::PARAMETER_ERROR);
   // The second start of 1 was refused as a duplicate; the first goes on (its events come
   // after that end).
   EXPECT_EQ(client.outcomes[1].end->code(), ErrorCode::DUPLICATE_ID);
-  for (uint64_t id : {2, 3, 4, 5}) EXPECT_TRUE(client.outcomes[id].events.empty()) << id;
+  for (uint64_t id : {2, 3, 4, 5, 6}) EXPECT_TRUE(client.outcomes[id].events.empty()) << id;
   ASSERT_TRUE(client.Cancel(1));
   EXPECT_TRUE(client.Close().ok());
 }

@@ -73,7 +73,9 @@ class CommandCall final : public StreamHandle,
     // the read's arena): what waits for the strand is the frame.
     Message message;
     if constexpr (std::is_same_v<Message, EventFrame>) {
-      message.text = DeviceEventFrame(sub_id_, event.event());
+      // Subscriptions ask for JSON_MEMBERS (CommandChannel); a DeviceEvent is rendered here.
+      message.text = event.has_event_json() ? JsonEventFrame(sub_id_, event.event_json())
+                                            : DeviceEventFrame(sub_id_, event.event());
     } else {
       message.text = SendReplyFrame(sub_id_, product_key_, event.reply());
       message.code = event.reply().code();

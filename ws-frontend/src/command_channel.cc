@@ -320,6 +320,8 @@ std::shared_ptr<StreamHandle> CommandChannel::Subscribe(Strand strand,
   device::CommandRequest command;
   command.set_token(token);
   request.set_window(kEventWindow);
+  // Each event rendered once by device-service for all the sessions watching it.
+  request.set_encoding(device::JSON_MEMBERS);
   *command.mutable_subscribe() = std::move(request);
   return Begin(std::move(strand), std::move(sink), call_id, kEventWindow, std::move(sub_id), {},
                command);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
+#include "common/event_json.h"
 #include "common/json_text.h"
 #include "common/topic.h"
 
@@ -54,21 +55,7 @@ std::string_view Std(absl::string_view text) { return {text.data(), text.size()}
 
 // ,"name":"value"
 void AppendField(std::string& out, std::string_view name, absl::string_view value) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-  AppendJsonString(out, Std(value));
-}
-
-// ,"name":123
-template <typename Integer>
-std::enable_if_t<std::is_integral_v<Integer>> AppendField(std::string& out, std::string_view name,
-                                                          Integer value) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-  char buffer[24];
-  out.append(buffer, std::to_chars(buffer, buffer + sizeof(buffer), value).ptr);
+  AppendJsonMember(out, name, Std(value));
 }
 
 // ,"id":…,"requestId":…,"topic":…
@@ -210,7 +197,7 @@ std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
   AppendIdsAndTopic(out, id, topic);
   AppendField(out, "deviceId", reply.device_key());
   AppendField(out, "messageId", reply.message_id());
-  AppendField(out, "timestamp", reply.timestamp_ms());
+  AppendJsonMember(out, "timestamp", reply.timestamp_ms());
   if (reply.async()) out += R"(,"async":true)";
   out += R"(,"payload":)";
   AppendJson(out, reply.payload());
@@ -218,22 +205,33 @@ std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
   return out;
 }
 
+namespace {
+
+// {"type":"result","id":…,"requestId":…[,"dropped":n] — an event frame's start, which
+// the event's members (AppendEventMembers) and a brace complete.
+std::string EventFrameStart(absl::string_view id, uint64_t dropped_before, size_t members_size) {
+  std::string out;
+  out.reserve(80 + 2 * id.size() + members_size);
+  out += R"({"type":"result")";
+  AppendField(out, "id", id);
+  AppendField(out, "requestId", id);
+  if (dropped_before > 0) AppendJsonMember(out, "dropped", dropped_before);
+  return out;
+}
+
+}  // namespace
+
 std::string DeviceEventFrame(absl::string_view id,
                              const northbound::device::v1::DeviceEvent& event) {
-  std::string out;
-  out.reserve(kResultReserve);
-  out += R"({"type":"result")";
-  AppendIdsAndTopic(out, id, event.topic());
-  AppendField(out, "deviceId", event.device_key());
-  if (!event.message_id().empty()) AppendField(out, "messageId", event.message_id());
-  AppendField(out, "timestamp", event.timestamp_ms());
-  if (event.code() != ErrorCode::ERROR_CODE_UNSPECIFIED) {
-    AppendField(out, "code", ErrorCodeName(event.code()));
-    AppendField(out, "message", event.message());
-  }
-  if (event.dropped_before() > 0) AppendField(out, "dropped", event.dropped_before());
-  out += R"(,"payload":)";
-  AppendJson(out, event.payload());
+  std::string out = EventFrameStart(id, event.dropped_before(), kResultReserve);
+  AppendEventMembers(out, event);
+  out += '}';
+  return out;
+}
+
+std::string JsonEventFrame(absl::string_view id, const northbound::device::v1::JsonEvent& event) {
+  std::string out = EventFrameStart(id, event.dropped_before(), event.members().size() + 1);
+  out += event.members();
   out += '}';
   return out;
 }

@@ -72,7 +72,7 @@ std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
                            const northbound::device::v1::SendReply& reply);
 // What a call on a Commands stream delivers to its session, already rendered: a device's
 // answer to a command (SendReplyFrame, with the answer's code: set when it failed) and a
-// live event (DeviceEventFrame).
+// live event (JsonEventFrame).
 struct ReplyFrame {
   std::string text;
   ErrorCode code = ErrorCode::ERROR_CODE_UNSPECIFIED;
@@ -85,6 +85,8 @@ struct EventFrame {
 // replies add code and message, and events lost to a full queue before it add "dropped".
 std::string DeviceEventFrame(absl::string_view id,
                              const northbound::device::v1::DeviceEvent& event);
+// The same frame from the event as device-service rendered it (JsonEvent).
+std::string JsonEventFrame(absl::string_view id, const northbound::device::v1::JsonEvent& event);
 
 // A server's WebSocket frame header: no mask, and up to 8 bytes of length after its 2.
 inline constexpr size_t kMaxServerFrameHeaderBytes = 10;

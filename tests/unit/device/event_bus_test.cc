@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "boost/json/parse.hpp"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
@@ -126,6 +127,44 @@ TEST(EventBusTest, EncodedEventsDecodeToThePublishedEventsWithTheDropCount) {
   ASSERT_TRUE(decoded.ParseFromString(encoded));
   EXPECT_TRUE(MessageDifferencer::Equals(decoded, Report(4))) << decoded.DebugString();
   EXPECT_FALSE(subscription->TakeEncoded(encoded));
+}
+
+TEST(EventBusTest, JsonEventsCarryThePublishedEventsAsFrameMembersWithTheDropCount) {
+  EventBus bus;
+  auto subscription =
+      std::make_shared<Subscription>(*TopicPattern::Parse("/device/p/d/**"), 2, nullptr);
+  auto other = std::make_shared<Subscription>(*TopicPattern::Parse("/device/p/*/**"), 8, nullptr);
+  bus.Add(subscription);
+  bus.Add(other);
+  for (int i = 0; i < 5; ++i) bus.Publish(Report(i));
+  // The members of an event frame: an object once braced.
+  auto as_object = [](const devicepb::JsonEvent& event) {
+    EXPECT_EQ(event.members().substr(0, 1), ",");
+    return boost::json::parse("{" + event.members().substr(1) + "}").as_object();
+  };
+  devicepb::JsonEvent json;
+  ASSERT_TRUE(subscription->TakeJson(json));
+  EXPECT_EQ(json.dropped_before(), 3u);
+  boost::json::object members = as_object(json);
+  EXPECT_EQ(members.at("topic"), "/device/p/d/message/property/report");
+  EXPECT_EQ(members.at("deviceId"), "d");
+  EXPECT_EQ(members.at("timestamp"), Report(3).timestamp_ms());
+  EXPECT_EQ(members.at("payload"), boost::json::parse(R"({"label":"line 3","temperature":23.5})"));
+  EXPECT_FALSE(members.contains("dropped"));
+  EXPECT_FALSE(members.contains("code"));
+
+  ASSERT_TRUE(subscription->TakeJson(json));
+  EXPECT_EQ(json.dropped_before(), 0u);
+  EXPECT_EQ(as_object(json).at("payload").at("temperature"), 24.5);
+  EXPECT_FALSE(subscription->TakeJson(json));
+
+  // Another subscription takes the same text, rendered once, with its own drop count.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(other->TakeJson(json));
+    EXPECT_EQ(json.dropped_before(), 0u);
+    EXPECT_EQ(as_object(json).at("payload").at("label"),
+              boost::json::value("line " + std::to_string(i)));
+  }
 }
 
 TEST(EventBusTest, ACommandEventWithAnEncodedEventIsTheSameMessageOnTheWire) {

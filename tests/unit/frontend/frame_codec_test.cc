@@ -1,6 +1,7 @@
 #include "ws-frontend/src/frame_codec.h"
 
 #include "boost/json/parse.hpp"
+#include "common/event_json.h"
 #include "gtest/gtest.h"
 
 namespace nb::frontend {
@@ -150,9 +151,29 @@ TEST(FrameCodecTest, EventsCarryTheActualTopicAndWhatWasDropped) {
   event.set_dropped_before(3);
   EXPECT_EQ(
       DeviceEventFrame("e", event),
-      R"({"type":"result","id":"e","requestId":"e","topic":"/device/p/d1/message/function/reply",)"
+      R"({"type":"result","id":"e","requestId":"e","dropped":3,"topic":"/device/p/d1/message/function/reply",)"
       R"("deviceId":"d1","messageId":"m-2","timestamp":5,"code":"DEVICE_ERROR","message":"broken",)"
-      R"("dropped":3,"payload":{}})");
+      R"("payload":{}})");
+}
+
+TEST(FrameCodecTest, AnEventRenderedByDeviceServiceMakesTheSameFrame) {
+  northbound::device::v1::DeviceEvent event;
+  event.set_topic("/device/p/d\"1/message/property/report");
+  event.set_device_key("d\"1");
+  event.set_timestamp_ms(1764134400000);
+  (*event.mutable_payload()->mutable_fields())["temperature"].set_number_value(20.5);
+  northbound::device::v1::JsonEvent json;
+  nb::AppendEventMembers(*json.mutable_members(), event);
+  EXPECT_EQ(JsonEventFrame("s1", json), DeviceEventFrame("s1", event));
+  EXPECT_EQ(
+      JsonEventFrame("s1", json),
+      R"({"type":"result","id":"s1","requestId":"s1","topic":"/device/p/d\"1/message/property/report",)"
+      R"("deviceId":"d\"1","timestamp":1764134400000,"payload":{"temperature":20.5}})");
+
+  event.set_dropped_before(7);
+  json.set_dropped_before(7);
+  EXPECT_EQ(JsonEventFrame("s1", json), DeviceEventFrame("s1", event));
+  EXPECT_EQ(json::parse(JsonEventFrame("s1", json)).at("dropped"), 7);
 }
 
 TEST(FrameCodecTest, StringsAreEscaped) {
