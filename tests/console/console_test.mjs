@@ -122,6 +122,16 @@ async function demo(page, urls) {
   await page.fill('#filter-text', '');
   await page.screenshot({ path: join(artifacts, 'console-fleet.png') });
 
+  // Live reports update a row in place: the element a user presses is still the one under
+  // the pointer when the button comes up, so the click is not lost to a re-render.
+  const pressed = await row.elementHandle();
+  const shown = await row.locator('.values').textContent();
+  await page.waitForFunction(
+    (before) => document.querySelector('[data-device="sagoo-product/device1"] .values')?.textContent !== before,
+    shown);
+  check(await pressed.evaluate((node) => node.isConnected),
+        'a live report updates device1\'s row in place (a click on it is not lost)');
+
   // The device view: write label and read it back from the device.
   await row.click();
   await page.locator('#device-state', { hasText: 'online' }).waitFor();

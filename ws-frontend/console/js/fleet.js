@@ -101,25 +101,46 @@ export class FleetView {
     const first = Math.max(0, Math.floor(this.rows.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(this.visible.length,
                           Math.ceil((this.rows.scrollTop + this.rows.clientHeight) / ROW_HEIGHT) + OVERSCAN);
+    // A row stays the same element while it is on screen, updated in place: a click is a
+    // press and a release on one element, and one replaced in between (live events
+    // re-render the rows several times a second) would lose it.
+    const shown = this.shown ?? new Map();
+    this.shown = new Map();
     const nodes = [this.spacer];
-    for (let i = first; i < last; i++) nodes.push(this.row(this.visible[i], i));
-    this.rows.replaceChildren(...nodes);
+    for (let i = first; i < last; i++) {
+      const device = this.visible[i];
+      const key = `${device.productKey}/${device.deviceKey}`;
+      const row = shown.get(key) ?? this.row(device);
+      this.fill(row, device, i);
+      this.shown.set(key, row);
+      nodes.push(row);
+    }
+    const children = this.rows.children;
+    if (children.length !== nodes.length || nodes.some((node, i) => children[i] !== node)) {
+      this.rows.replaceChildren(...nodes);
+    }
   }
 
-  row(device, i) {
+  row(device) {
     const row = el('div', null, 'fleet-row');
-    row.style.top = `${i * ROW_HEIGHT}px`;
     row.dataset.device = `${device.productKey}/${device.deviceKey}`;
-    const state = device.online ? 'online' : 'offline';
-    row.append(
-      el('span', state, `state ${state}`),
-      el('span', device.productKey),
-      el('span', device.deviceKey),
-      el('span', device.driver),
-      el('span', formatAgo(device.lastSeenMs)),
-      el('span', this.summary(device), 'values'));
+    row.append(el('span', null, 'state'), el('span', device.productKey), el('span', device.deviceKey),
+               el('span', device.driver), el('span'), el('span', null, 'values'));
     row.addEventListener('click', () => this.onOpen(device.productKey, device.deviceKey));
     return row;
+  }
+
+  // What changes in a row; only what differs is written.
+  fill(row, device, i) {
+    const top = `${i * ROW_HEIGHT}px`;
+    if (row.style.top !== top) row.style.top = top;
+    const [stateCell, , , driverCell, seenCell, valuesCell] = row.children;
+    const state = device.online ? 'online' : 'offline';
+    setText(stateCell, state);
+    if (stateCell.className !== `state ${state}`) stateCell.className = `state ${state}`;
+    setText(driverCell, device.driver);
+    setText(seenCell, formatAgo(device.lastSeenMs));
+    setText(valuesCell, this.summary(device));
   }
 
   summary(device) {
@@ -129,4 +150,9 @@ export class FleetView {
       .map((id) => `${id} ${formatValue(specs.get(id), device.values[id])}`)
       .join(' · ');
   }
+}
+
+function setText(node, text) {
+  const value = text ?? '';
+  if (node.textContent !== value) node.textContent = value;
 }
