@@ -43,42 +43,45 @@ void Subscription::SetPermissions(
   permissions_ = std::move(permissions);
 }
 
-bool Subscription::Take(devicepb::DeviceEvent& out) {
+bool Subscription::Pop(EventPtr& event, uint64_t& dropped) {
   MutexLock lock(mu_);
   if (queue_.empty()) return false;
-  out = queue_.front()->event;
+  event = std::move(queue_.front());
   queue_.pop_front();
-  out.set_dropped_before(dropped_);
-  dropped_ = 0;
+  dropped = std::exchange(dropped_, 0);
+  return true;
+}
+
+bool Subscription::Take(devicepb::DeviceEvent& out) {
+  EventPtr event;
+  uint64_t dropped;
+  if (!Pop(event, dropped)) return false;
+  out = event->event;
+  out.set_dropped_before(dropped);
   return true;
 }
 
 bool Subscription::TakeEncoded(std::string& out) {
-  MutexLock lock(mu_);
-  if (queue_.empty()) return false;
-  out = queue_.front()->encoded;
-  queue_.pop_front();
-  if (dropped_ > 0) {
+  EventPtr event;
+  uint64_t dropped;
+  if (!Pop(event, dropped)) return false;
+  out = event->encoded;
+  if (dropped > 0) {
     // A field that appears again replaces the one before (the event has none: its own
     // dropped_before is 0, which proto3 does not encode).
-    devicepb::DeviceEvent dropped;
-    dropped.set_dropped_before(dropped_);
-    dropped.AppendToString(&out);
-    dropped_ = 0;
+    devicepb::DeviceEvent count;
+    count.set_dropped_before(dropped);
+    count.AppendToString(&out);
   }
   return true;
 }
 
 bool Subscription::TakeJson(devicepb::JsonEvent& out) {
   EventPtr event;
-  {
-    MutexLock lock(mu_);
-    if (queue_.empty()) return false;
-    event = std::move(queue_.front());
-    queue_.pop_front();
-    out.set_dropped_before(std::exchange(dropped_, 0));
-  }
+  uint64_t dropped;
+  if (!Pop(event, dropped)) return false;
   out.set_members(event->json_members());
+  out.set_dropped_before(dropped);
   return true;
 }
 

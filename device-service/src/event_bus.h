@@ -73,6 +73,9 @@ class Subscription {
   size_t queued() const;
 
  private:
+  // The oldest queued event and the count dropped before it, which restarts at 0.
+  bool Pop(EventPtr& event, uint64_t& dropped);
+
   const TopicPattern pattern_;
   const size_t capacity_;
   const std::function<void()> wake_;
