@@ -382,8 +382,11 @@ boost::json::object FrameMembers(const devicepb::JsonEvent& event) {
 TEST_F(StreamSubscriptionTest, JsonSubscriptionsGetEventsRenderedAsFrameMembersAgainstCredit) {
   const std::string token = Client(AllPermissions()).second;
   CommandsClient client(Stub());
-  ASSERT_TRUE(client.Subscribe(1, token, "/device/demo/d1/**", 4, devicepb::JSON_MEMBERS));
+  // 2 is live (it has an event) before 1 starts, so every event 1 gets, 2 gets too. (Each
+  // start waits on its token's validation, so two starts may go live in either order.)
   ASSERT_TRUE(client.Subscribe(2, token, "/device/demo/d1/**", 0));
+  ASSERT_TRUE(client.ReadEvents(2, 1));
+  ASSERT_TRUE(client.Subscribe(1, token, "/device/demo/d1/**", 4, devicepb::JSON_MEMBERS));
   ASSERT_TRUE(client.ReadJsonEvents(1, 4));
   // Without credit nothing more comes for 1 while 2 goes on (40 reports take 0.8 s).
   ASSERT_TRUE(client.ReadEvents(2, 40));
