@@ -1,12 +1,13 @@
 // Faults end to end: services killed under live sessions, a thousand live connections,
-// a client that stops reading (and one still unread when the frontend stops), a client that
-// pings amid a stream of events. Real processes, real
-// sockets.
+// a client that stops reading (and one still unread when the frontend stops), one that
+// pauses while a large answer queues up, a client that pings amid a stream of events. Real
+// processes, real sockets.
 #include <signal.h>
 #include <sys/resource.h>
 
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -339,6 +340,56 @@ TEST(FaultsTest, SigtermWithAWriteStuckOnAClientThatStopsReadingStillExitsZero) 
   const std::optional<int> status = stack.frontend().process().Wait(seconds(20));
   ASSERT_TRUE(status.has_value()) << "still running 20 s after SIGTERM";
   EXPECT_EQ(*status, 0) << stack.logs();
+}
+
+TEST(FaultsTest, AClientThatPausesReadingGetsEveryReplyOfALargeReadWholeAndThenTheComplete) {
+  TempDir dir;
+  // 600 devices with a 300-byte label: a READ of all of them answers with about 250 KiB of
+  // frames, several writes' worth. With both socket buffers small, they wait in the
+  // frontend's queue while the client does not read, and leave a batch at a time.
+  constexpr int kDevices = 600;
+  const std::string label(300, 'x');
+  std::string fleet = R"(
+products:
+  - key: wide
+    properties: [{id: label, type: string}]
+devices:
+)";
+  for (int i = 0; i < kDevices; ++i) {
+    absl::StrAppend(&fleet, "  - {key: w", i, ", product: wide, settings: {initial: {label: '",
+                    label, "'}}}\n");
+  }
+  std::ofstream(dir.File("fleet.yaml")) << fleet;
+  Stack stack(
+      {.fleet = dir.File("fleet.yaml"), .frontend_flags = {"--socket_send_buffer_bytes=4096"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  WsClient client;
+  client.SetReceiveBuffer(4096);
+  ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  client.SendText(R"({"type":"sub","id":"all","topic":"/device-message-sender/wide/*",
+    "parameter":{"properties":["label"]}})");
+  const int metrics_port = stack.frontend().port("metrics_port");
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (ScrapeMetric(metrics_port, "northbound_frontend_outbound_queued_bytes") < 160 * 1024) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the replies never queued up";
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // Every device's answer once, each frame whole, then the complete, then a pong.
+  std::set<std::string> devices;
+  const std::vector<json::object> frames = UntilComplete(client, "all", seconds(30));
+  ASSERT_EQ(frames.size(), static_cast<size_t>(kDevices + 1));
+  for (int i = 0; i < kDevices; ++i) {
+    const json::object& frame = frames[static_cast<size_t>(i)];
+    ASSERT_EQ(FrameString(frame, "type"), "result") << json::serialize(frame);
+    EXPECT_EQ(frame.at("payload").at("label").as_string(), label);
+    EXPECT_TRUE(devices.insert(FrameString(frame, "deviceId")).second)
+        << "twice: " << FrameString(frame, "deviceId");
+  }
+  EXPECT_EQ(devices.size(), static_cast<size_t>(kDevices));
+  EXPECT_EQ(FrameString(frames.back(), "type"), "complete");
+  EXPECT_TRUE(Pong(client));
+  // All written, and counted out of the queue.
+  EXPECT_EQ(ScrapeMetric(metrics_port, "northbound_frontend_outbound_queued_bytes"), 0);
 }
 
 TEST(FaultsTest, WebSocketPingsAmidAStreamOfEventsAreAllAnsweredAndNoFrameIsTorn) {

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 #include <utility>
-#include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "boost/asio/associated_executor.hpp"
 #include "boost/asio/buffer.hpp"
 #include "boost/asio/executor_work_guard.hpp"
@@ -148,7 +148,8 @@ class ClientStream {
         work_;
   };
 
-  using Waiters = std::vector<std::unique_ptr<Waiter>>;
+  // Most writes wait alone: one inline, so a write allocates no list.
+  using Waiters = absl::InlinedVector<std::unique_ptr<Waiter>, 2>;
 
   // What is on its way out. Allocated with a write and let go once all is written, so an
   // idle connection holds none of it.

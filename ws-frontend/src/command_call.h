@@ -2,13 +2,13 @@
 #define NORTHBOUND_WS_FRONTEND_COMMAND_CALL_H_
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "boost/asio/post.hpp"
@@ -70,22 +70,31 @@ class CommandCall final : public StreamHandle,
 
   void Push(northbound::device::v1::CommandEvent& event) override {
     // Rendered here, on the stream's reaction, while the message is at hand (it lives on
-    // the read's arena): what waits for the strand is the frame.
-    Message message;
+    // the read's arena), into this thread's scratch text, then appended to the inbox's: what
+    // waits for the strand is the frame, the lock is held for a copy only, and a call's
+    // frames cost no allocation of their own once the buffers have grown.
+    thread_local std::string text;
+    text.clear();
+    ErrorCode code = ErrorCode::ERROR_CODE_UNSPECIFIED;
     if constexpr (std::is_same_v<Message, EventFrame>) {
       // Subscriptions ask for JSON_MEMBERS (CommandChannel); a DeviceEvent is rendered here.
-      message.text = event.has_event_json() ? JsonEventFrame(sub_id_, event.event_json())
-                                            : DeviceEventFrame(sub_id_, event.event());
+      if (event.has_event_json()) {
+        AppendJsonEventFrame(text, sub_id_, event.event_json());
+      } else {
+        AppendDeviceEventFrame(text, sub_id_, event.event());
+      }
     } else {
-      message.text = SendReplyFrame(sub_id_, product_key_, event.reply());
-      message.code = event.reply().code();
+      AppendSendReplyFrame(text, sub_id_, product_key_, event.reply());
+      code = event.reply().code();
     }
     bool post;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      inbox_.push_back(std::move(message));
+      inbox_text_.append(text);
+      inbox_.push_back(Entry{text.size(), code});
       post = !std::exchange(drain_posted_, true);
     }
+    if (text.capacity() > kKeptTextBytes) std::string().swap(text);
     if (post) PostDrain();
   }
   void PushEnd(absl::Status status) override {
@@ -110,11 +119,24 @@ class CommandCall final : public StreamHandle,
     {
       std::lock_guard<std::mutex> lock(mu_);
       inbox_.clear();
+      inbox_text_.clear();
     }
+    // The text stays: a frame being delivered (the sink may cancel from inside) points into it.
+    ready_.clear();
     if (auto stream = stream_.lock()) stream->Cancel(command_id_);
   }
 
  private:
+  // A text buffer past this size is let go of once emptied: a burst of frames, or one large
+  // frame, does not pin its size for the rest of the call.
+  static constexpr size_t kKeptTextBytes = 4096;
+
+  // One rendered message in a text buffer: its size, and a reply's code.
+  struct Entry {
+    size_t size;
+    ErrorCode code;
+  };
+
   void PostDrain() {
     boost::asio::post(strand_, [self = this->shared_from_this()] {
       {
@@ -125,34 +147,52 @@ class CommandCall final : public StreamHandle,
     });
   }
 
+  // Takes what arrived meanwhile, swapping buffers with the inbox (each keeps its capacity),
+  // or the end once everything before it was delivered. False when there is nothing to
+  // take, or messages wait and the sink has no credit.
+  bool Refill(std::optional<absl::Status>& end) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!inbox_.empty()) {
+      if (!credit_) return false;
+      ready_.clear();
+      ready_text_.clear();
+      if (ready_text_.capacity() > kKeptTextBytes) std::string().swap(ready_text_);
+      ready_.swap(inbox_);
+      ready_text_.swap(inbox_text_);
+      next_ = 0;
+      ready_offset_ = 0;
+      return true;
+    }
+    if (!end_) return false;
+    end = end_;
+    return true;
+  }
+
   void Deliver() {
     while (!done_) {
-      std::optional<Message> message;
       std::optional<absl::Status> end;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!inbox_.empty()) {
-          if (!credit_) return;
-          credit_ = false;
-          message.emplace(std::move(inbox_.front()));
-          inbox_.pop_front();
-        } else if (end_) {
-          end = end_;
-        } else {
-          return;
-        }
+      if (next_ == ready_.size()) {
+        if (!Refill(end)) return;
+      } else if (!credit_) {
+        return;
       }
       auto sink = sink_.lock();
       if (!sink) return Cancel();
-      if (message) {
-        delivering_ = true;
-        sink->OnStreamMessage(call_id_, std::move(*message));
-        delivering_ = false;
-        if (window_ > 0 && ++taken_ >= (window_ + 1) / 2) GiveCredit();
-      } else {
+      if (end) {
         done_ = true;
         sink->OnStreamDone(call_id_, *end);
+        return;
       }
+      const Entry entry = ready_[next_++];
+      Message message;
+      message.text = absl::string_view(ready_text_).substr(ready_offset_, entry.size);
+      if constexpr (std::is_same_v<Message, ReplyFrame>) message.code = entry.code;
+      ready_offset_ += entry.size;
+      credit_ = false;
+      delivering_ = true;
+      sink->OnStreamMessage(call_id_, message);
+      delivering_ = false;
+      if (window_ > 0 && ++taken_ >= (window_ + 1) / 2) GiveCredit();
     }
   }
 
@@ -171,11 +211,18 @@ class CommandCall final : public StreamHandle,
   uint64_t command_id_ = 0;
 
   std::mutex mu_;
-  std::deque<Message> inbox_;
+  // Rendered messages, back to back in `inbox_text_`, not yet taken by the strand.
+  std::vector<Entry> inbox_;
+  std::string inbox_text_;
   std::optional<absl::Status> end_;
   bool drain_posted_ = false;
 
-  // Strand-only.
+  // Strand-only. The messages taken from the inbox; `next_` is the next to deliver, at
+  // `ready_offset_` in `ready_text_`.
+  std::vector<Entry> ready_;
+  std::string ready_text_;
+  size_t next_ = 0;
+  size_t ready_offset_ = 0;
   bool credit_ = true;
   bool delivering_ = false;
   bool done_ = false;

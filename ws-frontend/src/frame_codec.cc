@@ -185,14 +185,13 @@ std::string AuthErrorFrame(absl::string_view message) {
 
 // Result frames are rendered straight into their text: they are most of what a frontend
 // writes, and building a JSON tree first cost more than the rest of their way out.
-std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
-                           const northbound::device::v1::SendReply& reply) {
+void AppendSendReplyFrame(std::string& out, absl::string_view id, absl::string_view product_key,
+                          const northbound::device::v1::SendReply& reply) {
   const std::string topic = absl::StrCat(kSenderTopicPrefix, product_key, "/", reply.device_key());
   if (reply.code() != ErrorCode::ERROR_CODE_UNSPECIFIED) {
-    return DeviceErrorFrame(id, topic, reply.device_key(), reply.code(), reply.message());
+    out += DeviceErrorFrame(id, topic, reply.device_key(), reply.code(), reply.message());
+    return;
   }
-  std::string out;
-  out.reserve(kResultReserve);
   out += R"({"type":"result")";
   AppendIdsAndTopic(out, id, topic);
   AppendField(out, "deviceId", reply.device_key());
@@ -202,6 +201,13 @@ std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
   out += R"(,"payload":)";
   AppendJson(out, reply.payload());
   out += '}';
+}
+
+std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
+                           const northbound::device::v1::SendReply& reply) {
+  std::string out;
+  out.reserve(kResultReserve);
+  AppendSendReplyFrame(out, id, product_key, reply);
   return out;
 }
 
@@ -209,30 +215,44 @@ namespace {
 
 // {"type":"result","id":…,"requestId":…[,"dropped":n] — an event frame's start, which
 // the event's members (AppendEventMembers) and a brace complete.
-std::string EventFrameStart(absl::string_view id, uint64_t dropped_before, size_t members_size) {
-  std::string out;
-  out.reserve(80 + 2 * id.size() + members_size);
+void AppendEventFrameStart(std::string& out, absl::string_view id, uint64_t dropped_before) {
   out += R"({"type":"result")";
   AppendField(out, "id", id);
   AppendField(out, "requestId", id);
   if (dropped_before > 0) AppendJsonMember(out, "dropped", dropped_before);
-  return out;
 }
+
+// The start's size, but for a drop count.
+size_t EventFrameStartBytes(absl::string_view id) { return 80 + 2 * id.size(); }
 
 }  // namespace
 
-std::string DeviceEventFrame(absl::string_view id,
-                             const northbound::device::v1::DeviceEvent& event) {
-  std::string out = EventFrameStart(id, event.dropped_before(), kResultReserve);
+void AppendDeviceEventFrame(std::string& out, absl::string_view id,
+                            const northbound::device::v1::DeviceEvent& event) {
+  AppendEventFrameStart(out, id, event.dropped_before());
   AppendEventMembers(out, event);
   out += '}';
+}
+
+std::string DeviceEventFrame(absl::string_view id,
+                             const northbound::device::v1::DeviceEvent& event) {
+  std::string out;
+  out.reserve(EventFrameStartBytes(id) + kResultReserve);
+  AppendDeviceEventFrame(out, id, event);
   return out;
 }
 
-std::string JsonEventFrame(absl::string_view id, const northbound::device::v1::JsonEvent& event) {
-  std::string out = EventFrameStart(id, event.dropped_before(), event.members().size() + 1);
+void AppendJsonEventFrame(std::string& out, absl::string_view id,
+                          const northbound::device::v1::JsonEvent& event) {
+  AppendEventFrameStart(out, id, event.dropped_before());
   out += event.members();
   out += '}';
+}
+
+std::string JsonEventFrame(absl::string_view id, const northbound::device::v1::JsonEvent& event) {
+  std::string out;
+  out.reserve(EventFrameStartBytes(id) + event.members().size() + 1);
+  AppendJsonEventFrame(out, id, event);
   return out;
 }
 

@@ -53,7 +53,7 @@ struct FrameError {
 std::variant<ClientFrame, FrameError> ParseClientFrame(absl::string_view text);
 
 // Server frames, serialized. Every frame that answers a request carries the request's id
-// as both "id" and "requestId".
+// as both "id" and "requestId". The Append forms add the frame to the end of `out`.
 std::string ErrorFrame(const std::optional<std::string>& id,
                        const std::optional<std::string>& topic, ErrorCode code,
                        absl::string_view message);
@@ -70,23 +70,29 @@ std::string AuthErrorFrame(absl::string_view message);
 // or an error frame with the device's code.
 std::string SendReplyFrame(absl::string_view id, absl::string_view product_key,
                            const northbound::device::v1::SendReply& reply);
+void AppendSendReplyFrame(std::string& out, absl::string_view id, absl::string_view product_key,
+                          const northbound::device::v1::SendReply& reply);
 // What a call on a Commands stream delivers to its session, already rendered: a device's
 // answer to a command (SendReplyFrame, with the answer's code: set when it failed) and a
-// live event (JsonEventFrame).
+// live event (JsonEventFrame). The text is the call's: valid during the delivery only.
 struct ReplyFrame {
-  std::string text;
+  absl::string_view text;
   ErrorCode code = ErrorCode::ERROR_CODE_UNSPECIFIED;
 };
 struct EventFrame {
-  std::string text;
+  absl::string_view text;
 };
 
 // One live event for subscription `id`: a result on the event's actual topic; failed
 // replies add code and message, and events lost to a full queue before it add "dropped".
 std::string DeviceEventFrame(absl::string_view id,
                              const northbound::device::v1::DeviceEvent& event);
+void AppendDeviceEventFrame(std::string& out, absl::string_view id,
+                            const northbound::device::v1::DeviceEvent& event);
 // The same frame from the event as device-service rendered it (JsonEvent).
 std::string JsonEventFrame(absl::string_view id, const northbound::device::v1::JsonEvent& event);
+void AppendJsonEventFrame(std::string& out, absl::string_view id,
+                          const northbound::device::v1::JsonEvent& event);
 
 // A server's WebSocket frame header: no mask, and up to 8 bytes of length after its 2.
 inline constexpr size_t kMaxServerFrameHeaderBytes = 10;

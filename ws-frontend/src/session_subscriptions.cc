@@ -112,14 +112,14 @@ void WebsocketSession::OnStreamMessage(uint64_t call_id, ReplyFrame reply) {
   if (subscription == nullptr || closing_) return;
   const bool failed = reply.code != ErrorCode::ERROR_CODE_UNSPECIFIED;
   if (failed) context_.metrics->CountError(reply.code);
-  Send(std::move(reply.text), failed ? "error" : "result");
+  Send(reply.text, failed ? "error" : "result");
   AfterMessage(call_id);
 }
 
 void WebsocketSession::OnStreamMessage(uint64_t call_id, EventFrame event) {
   Subscription* subscription = FindCall(call_id);
   if (subscription == nullptr || closing_) return;
-  Send(std::move(event.text), "result");
+  Send(event.text, "result");
   AfterMessage(call_id);
 }
 

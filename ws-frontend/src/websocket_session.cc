@@ -30,6 +30,8 @@ constexpr size_t kReadPieceBytes = 512;
 constexpr size_t kKeptReadBufferBytes = 1024;
 // At most this much of the queue goes into one write (one frame more when it is larger).
 constexpr size_t kWriteBatchBytes = 64 * 1024;
+// A queue starts with room for a few small frames.
+constexpr size_t kFirstQueueBytes = 512;
 }  // namespace
 
 WebsocketSession::WebsocketSession(ClientStream stream, FrontendContext& context, std::string token,
@@ -218,12 +220,18 @@ void WebsocketSession::Reject(const std::optional<std::string>& id,
   if (complete && id) Send(CompleteFrame(*id, topic.value_or("")), "complete");
 }
 
-void WebsocketSession::Send(std::string frame, const char* type) {
+void WebsocketSession::Send(absl::string_view frame, const char* type) {
   if (finished_ || closing_) return;
   context_.metrics->CountFrameOut(type);
   queued_bytes_ += frame.size();
   context_.metrics->queued_bytes().Increment(static_cast<double>(frame.size()));
-  queue_.emplace_back(std::move(frame), type);
+  if (tail_bytes_ > 0 && tail_bytes_ + frame.size() > kWriteBatchBytes) {
+    cuts_.push_back(BatchCut{queue_.size(), tail_bytes_});
+    tail_bytes_ = 0;
+  }
+  if (queue_.capacity() < kFirstQueueBytes) queue_.reserve(kFirstQueueBytes);
+  AppendServerTextFrame(queue_, frame);
+  tail_bytes_ += frame.size();
   if (queued_bytes_ > context_.limits.outbound_limit_bytes) {
     return Close(4008, "slow consumer: outbound queue full", false);
   }
@@ -256,7 +264,7 @@ void WebsocketSession::ArmSlowTimer() {
 
 void WebsocketSession::DoWrite() {
   if (writing_) return;
-  if (queue_.empty()) {
+  if (queue_.size() == queue_head_) {
     if (pending_close_) DoClose();
     return;
   }
@@ -266,20 +274,29 @@ void WebsocketSession::DoWrite() {
   writing_ = true;
   // Every queued frame, up to a batch, leaves in one write; Beast's own control frames go
   // between batches (ClientStream).
-  size_t batch_bytes = 0;
-  size_t frames = 0;
-  for (const auto& [frame, type] : queue_) {
-    if (frames > 0 && batch_bytes + frame.size() > kWriteBatchBytes) break;
-    batch_bytes += frame.size();
-    ++frames;
-  }
   std::string batch;
-  batch.reserve(batch_bytes + frames * kMaxServerFrameHeaderBytes);
-  for (; frames > 0; --frames) {
-    AppendServerTextFrame(batch, queue_.front().first);
-    queue_.pop_front();
+  if (cuts_.empty() && queue_head_ == 0) {
+    batch.swap(queue_);
+    writing_bytes_ = std::exchange(tail_bytes_, 0);
+  } else if (cuts_.empty()) {
+    batch.assign(queue_, queue_head_);
+    queue_.clear();
+    queue_head_ = 0;
+    writing_bytes_ = std::exchange(tail_bytes_, 0);
+  } else {
+    // Behind a slow reader only. What is written is dropped from the queue's front once it
+    // is half of it, so each byte moves at most once.
+    const BatchCut cut = cuts_.front();
+    cuts_.pop_front();
+    batch.assign(queue_, queue_head_, cut.end - queue_head_);
+    queue_head_ = cut.end;
+    writing_bytes_ = cut.frame_bytes;
+    if (queue_head_ * 2 >= queue_.size()) {
+      queue_.erase(0, queue_head_);
+      for (BatchCut& later : cuts_) later.end -= queue_head_;
+      queue_head_ = 0;
+    }
   }
-  writing_bytes_ = batch_bytes;
   ws_.next_layer().Send(
       std::move(batch),
       [self = shared_from_this()](beast::error_code error, std::size_t) { self->OnWrite(error); });
@@ -293,7 +310,11 @@ void WebsocketSession::OnWrite(beast::error_code error) {
   queued_bytes_ -= writing_bytes_;
   context_.metrics->queued_bytes().Decrement(static_cast<double>(writing_bytes_));
   writing_bytes_ = 0;
-  if (queue_.empty()) queue_.shrink_to_fit();
+  if (queue_.size() == queue_head_) {
+    std::string().swap(queue_);
+    queue_head_ = 0;
+    cuts_.shrink_to_fit();
+  }
   if (queued_bytes_ <= context_.limits.outbound_limit_bytes / 4) above_high_water_since_.reset();
   if (queued_bytes_ <= context_.limits.event_backlog_bytes / 2) events_held_since_.reset();
   // A resumed call may deliver what it already holds at once, which starts the next write:
@@ -324,11 +345,12 @@ void WebsocketSession::Close(uint16_t code, absl::string_view reason, bool flush
   while (!calls_.empty()) EndSubscription(calls_.begin()->first);
   if (!flush) {
     // Only the batch being written still leaves.
-    for (const auto& [frame, type] : queue_) {
-      queued_bytes_ -= frame.size();
-      context_.metrics->queued_bytes().Decrement(static_cast<double>(frame.size()));
-    }
+    context_.metrics->queued_bytes().Decrement(static_cast<double>(queued_bytes_ - writing_bytes_));
+    queued_bytes_ = writing_bytes_;
     queue_.clear();
+    queue_head_ = 0;
+    cuts_.clear();
+    tail_bytes_ = 0;
   }
   // A peer that neither reads nor answers the close loses the connection anyway.
   close_timer_.expires_after(kCloseHandshakeLimit + context_.limits.slow_consumer_after);
@@ -358,7 +380,10 @@ void WebsocketSession::Finish() {
   close_timer_.cancel();
   context_.metrics->queued_bytes().Decrement(static_cast<double>(queued_bytes_));
   queued_bytes_ = 0;
-  queue_.clear();
+  std::string().swap(queue_);
+  queue_head_ = 0;
+  cuts_.clear();
+  tail_bytes_ = 0;
   if (accepted_) {
     context_.registry.Remove(this);
     context_.metrics->connections().Decrement();

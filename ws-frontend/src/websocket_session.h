@@ -83,7 +83,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   void EndSubscription(uint64_t call_id);
   void AfterMessage(uint64_t call_id);
 
-  void Send(std::string frame, const char* type);
+  void Send(absl::string_view frame, const char* type);
   // Writes the queued frames (a batch of them) past Beast, in one write.
   void DoWrite();
   void OnWrite(boost::beast::error_code error);
@@ -118,10 +118,24 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   absl::flat_hash_map<uint64_t, Subscription> calls_;
   absl::flat_hash_set<uint64_t> paused_;
 
-  // Boost's deque allocates nothing until the first frame, and lets go of its blocks when
-  // drained (OnWrite), unlike std::deque: an idle connection keeps no queue storage.
-  boost::container::deque<std::pair<std::string, const char*>> queue_;
-  // Bytes in the queue and in the write in flight.
+  // The queue: frames waiting to be written, already framed for the wire, back to back.
+  // Each frame is copied once, into it, and a write takes it whole when it holds at most a
+  // batch. Let go of when drained (OnWrite): an idle connection keeps no queue storage.
+  std::string queue_;
+  // Where the queue's unwritten frames begin (past batches already taken by writes).
+  size_t queue_head_ = 0;
+  // Where the queue is cut into writes when it holds more than a batch: the end of each
+  // batch in `queue_` and its frames' bytes. Boost's deque allocates nothing until the
+  // first cut, unlike std::deque.
+  struct BatchCut {
+    size_t end;
+    size_t frame_bytes;
+  };
+  boost::container::deque<BatchCut> cuts_;
+  // Frames' bytes after the last cut.
+  size_t tail_bytes_ = 0;
+  // Frames' bytes (their text, without the WebSocket header) in the queue and in the write
+  // in flight: what the limits count.
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   size_t writing_bytes_ = 0;
