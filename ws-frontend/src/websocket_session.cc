@@ -275,13 +275,15 @@ void WebsocketSession::DoWrite() {
   // Every queued frame, up to a batch, leaves in one write; Beast's own control frames go
   // between batches (ClientStream).
   std::string batch;
-  if (cuts_.empty() && queue_head_ == 0) {
-    batch.swap(queue_);
-    writing_bytes_ = std::exchange(tail_bytes_, 0);
-  } else if (cuts_.empty()) {
-    batch.assign(queue_, queue_head_);
-    queue_.clear();
-    queue_head_ = 0;
+  if (cuts_.empty()) {
+    // The rest of the queue: all of it, without a copy, unless batches were taken from it.
+    if (queue_head_ == 0) {
+      batch.swap(queue_);
+    } else {
+      batch.assign(queue_, queue_head_);
+      queue_.clear();
+      queue_head_ = 0;
+    }
     writing_bytes_ = std::exchange(tail_bytes_, 0);
   } else {
     // Behind a slow reader only. What is written is dropped from the queue's front once it
