@@ -37,8 +37,11 @@ class AuthClient::Watch final : public grpc::ClientReadReactor<authpb::Revocatio
   }
 
   void OnDone(const grpc::Status&) override {
-    // The context goes before Stop may return: nothing of the call outlives the client.
+    // Stop cancels the watch through the client until the client lets go of it: it does
+    // so first, before the context goes. And the context goes before Stop may return:
+    // nothing of the call outlives the client.
     AuthClient& client = client_;
+    client.OnWatchClosing();
     delete this;
     client.OnWatchEnded();
   }
@@ -160,12 +163,18 @@ void AuthClient::OpenWatch() {
   MutexLock lock(mu_);
   if (stopping_) return;
   watch_ = new Watch(*this);
+  watch_open_ = true;
+}
+
+void AuthClient::OnWatchClosing() {
+  MutexLock lock(mu_);
+  watch_ = nullptr;
 }
 
 void AuthClient::OnWatchEnded() {
   {
     MutexLock lock(mu_);
-    watch_ = nullptr;
+    watch_open_ = false;
     watch_done_.notify_all();
     if (stopping_) return;
     // While the watch is down revocations may be missed: cached answers are not reused
@@ -194,7 +203,7 @@ void AuthClient::Stop() {
   // Wait for the watch's OnDone, which touches this object.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   MutexLock lock(mu_);
-  while (watch_ != nullptr || in_flight_ != 0) {
+  while (watch_open_ || in_flight_ != 0) {
     if (!lock.WaitUntil(watch_done_, deadline)) break;
   }
 }

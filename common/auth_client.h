@@ -69,6 +69,9 @@ class AuthClient {
   void Forget(const std::string& client_id);
   void ScheduleWatch(std::chrono::milliseconds delay);
   void OpenWatch();
+  // The watch's OnDone: first (the watch is no longer there to cancel), then once its
+  // call is gone.
+  void OnWatchClosing();
   void OnWatchEnded();
 
   std::shared_ptr<grpc::Channel> channel_;
@@ -81,7 +84,10 @@ class AuthClient {
 
   mutable Mutex mu_;
   absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
+  // The watch Stop cancels; cleared as the watch's OnDone begins.
   Watch* watch_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // From OpenWatch until the watch's call is gone: Stop waits for it.
+  bool watch_open_ ABSL_GUARDED_BY(mu_) = false;
   // Validations whose callbacks have not finished; Stop waits for them.
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   std::condition_variable watch_done_;
