@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "gtest/gtest.h"
 #include "tests/integration/stack.h"
@@ -68,7 +69,65 @@ class RawConnection {
   }
   const std::string& received() const { return received_; }
 
+  // Reads the server's answer to an upgrade request: true when it is a 101, whose bytes
+  // then go (what follows them is WebSocket frames).
+  bool TakeUpgradeResponse(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    size_t end;
+    while ((end = received_.find("\r\n\r\n")) == std::string::npos) {
+      if (Clock::now() >= deadline || !ReceiveSome(deadline)) return false;
+    }
+    const bool switched = received_.starts_with("HTTP/1.1 101");
+    received_.erase(0, end + 4);
+    return switched;
+  }
+
+  // The next whole WebSocket frame from the server (unmasked, RFC 6455 section 5.2): its
+  // opcode and payload; nullopt when none is whole within `timeout`.
+  struct Frame {
+    int opcode = 0;
+    bool fin = false;
+    std::string payload;
+  };
+  std::optional<Frame> NextFrame(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      if (received_.size() >= 2) {
+        const auto byte = [&](size_t i) { return static_cast<uint8_t>(received_[i]); };
+        size_t length = byte(1) & 0x7F;
+        size_t header = 2;
+        if (length == 126 && received_.size() >= 4) {
+          length = (size_t{byte(2)} << 8) | byte(3);
+          header = 4;
+        } else if (length == 127) {
+          ADD_FAILURE() << "a frame past 64 KiB";
+          return std::nullopt;
+        }
+        if (length != 126 && received_.size() >= header + length) {
+          Frame frame{byte(0) & 0x0F, (byte(0) & 0x80) != 0, received_.substr(header, length)};
+          received_.erase(0, header + length);
+          return frame;
+        }
+      }
+      if (Clock::now() >= deadline || !ReceiveSome(deadline)) return std::nullopt;
+    }
+  }
+
  private:
+  // Appends what arrives before `deadline` to received(); false once the peer closed.
+  bool ReceiveSome(Clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    pollfd poll_fd{fd_, POLLIN, 0};
+    if (::poll(&poll_fd, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) {
+      return true;
+    }
+    char buffer[4096];
+    const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+    if (n <= 0) return false;
+    received_.append(buffer, static_cast<size_t>(n));
+    return true;
+  }
+
   int fd_;
   bool connected_ = false;
   std::string received_;
@@ -222,6 +281,81 @@ TEST(HostileClientTest, SlowUpgradesAndPartialFramesAreDropped) {
     ASSERT_TRUE(RoundTripWorks(control, i));
   }
   EXPECT_TRUE(partial_dropped) << "a stalled half frame was never dropped";
+}
+
+// A client frame (RFC 6455 section 5.2): `opcode`, final or not, masked with a fixed key.
+std::string ClientFrame(int opcode, bool fin, const std::string& payload) {
+  const char key[4] = {'\x12', '\x34', '\x56', '\x78'};
+  std::string frame;
+  frame += static_cast<char>((fin ? 0x80 : 0) | opcode);
+  if (payload.size() < 126) {
+    frame += static_cast<char>(0x80 | payload.size());
+  } else {
+    frame += static_cast<char>(0x80 | 126);
+    frame += static_cast<char>(payload.size() >> 8);
+    frame += static_cast<char>(payload.size() & 0xFF);
+  }
+  frame.append(key, 4);
+  for (size_t i = 0; i < payload.size(); ++i) frame += static_cast<char>(payload[i] ^ key[i % 4]);
+  return frame;
+}
+
+// Between messages the frontend waits for the next one without a buffer, then reads it in
+// pieces: a message may come in fragments, with a ping among them, each on its own after
+// a pause; and an empty message is a message too.
+TEST(HostileClientTest, FragmentedAndEmptyMessagesAreReadWhole) {
+  Stack stack;
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  RawConnection client(stack.ws_port());
+  ASSERT_TRUE(client.Send(absl::StrCat(
+      "GET /messaging/", stack.FullToken(),
+      " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")));
+  ASSERT_TRUE(client.TakeUpgradeResponse(seconds(10)));
+  const auto next_text = [&]() -> std::optional<boost::json::object> {
+    std::optional<RawConnection::Frame> frame = client.NextFrame(seconds(10));
+    if (!frame || frame->opcode != 0x1 || !frame->fin) {
+      ADD_FAILURE() << "no text frame";
+      return std::nullopt;
+    }
+    boost::system::error_code error;
+    boost::json::value value = boost::json::parse(frame->payload, error);
+    if (error || !value.is_object()) {
+      ADD_FAILURE() << frame->payload;
+      return std::nullopt;
+    }
+    return value.as_object();
+  };
+
+  // An empty text message is not JSON: an error frame, and the connection stays.
+  ASSERT_TRUE(client.Send(ClientFrame(0x1, true, "")));
+  std::optional<boost::json::object> error = next_text();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(FrameString(*error, "type"), "error") << boost::json::serialize(*error);
+
+  // A ping message in three fragments, a WebSocket ping between the first two, each sent
+  // on its own: the WebSocket ping is answered at once, the message once whole.
+  const std::string message = R"({"type":"ping","id":"in-fragments"})";
+  ASSERT_TRUE(client.Send(ClientFrame(0x1, false, message.substr(0, 5))));
+  ASSERT_FALSE(client.ClosedWithin(milliseconds(100)));
+  ASSERT_TRUE(client.Send(ClientFrame(0x9, true, "are you there")));
+  std::optional<RawConnection::Frame> pong = client.NextFrame(seconds(10));
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->opcode, 0xA);
+  EXPECT_EQ(pong->payload, "are you there");
+  ASSERT_TRUE(client.Send(ClientFrame(0x0, false, message.substr(5, 20))));
+  ASSERT_FALSE(client.ClosedWithin(milliseconds(100)));
+  ASSERT_TRUE(client.Send(ClientFrame(0x0, true, message.substr(25))));
+  std::optional<boost::json::object> answer = next_text();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(FrameString(*answer, "type"), "pong");
+  EXPECT_EQ(FrameString(*answer, "id"), "in-fragments");
+
+  // And the connection still reads whole messages after them.
+  ASSERT_TRUE(client.Send(ClientFrame(0x1, true, R"({"type":"ping","id":"after"})")));
+  answer = next_text();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(FrameString(*answer, "id"), "after");
 }
 
 // For tests that read the frontend's RSS.

@@ -6,6 +6,40 @@
 
 namespace nb::frontend {
 
+namespace {
+// The socket under any of the three forms.
+ClientStream::Socket& SocketOf(
+    std::variant<ClientStream::Tcp, ClientStream::Socket, ClientStream::Tls>& layer) {
+  if (auto* socket = std::get_if<ClientStream::Socket>(&layer)) return *socket;
+  if (auto* tls = std::get_if<ClientStream::Tls>(&layer)) return tls->next_layer().socket();
+  return std::get<ClientStream::Tcp>(layer).socket();
+}
+}  // namespace
+
+void ClientStream::expires_after(std::chrono::steady_clock::duration timeout) {
+  if (auto* tcp = std::get_if<Tcp>(&layer_)) return tcp->expires_after(timeout);
+  if (auto* tls = std::get_if<Tls>(&layer_)) tls->next_layer().expires_after(timeout);
+}
+
+void ClientStream::DropTimeouts() {
+  if (auto* tcp = std::get_if<Tcp>(&layer_)) {
+    Socket socket = tcp->release_socket();
+    layer_.emplace<Socket>(std::move(socket));
+    return;
+  }
+  if (auto* tls = std::get_if<Tls>(&layer_)) tls->next_layer().expires_never();
+}
+
+void ClientStream::ShutdownSend() {
+  boost::system::error_code ignored;
+  SocketOf(layer_).shutdown(Socket::shutdown_send, ignored);
+}
+
+void ClientStream::Close() {
+  boost::system::error_code ignored;
+  SocketOf(layer_).close(ignored);
+}
+
 void ClientStream::Write(Waiters waiters) {
   if (write_error_ || out_->pending.empty()) {
     // The connection is broken, and every write says so; or only empty writes wait, as
@@ -23,11 +57,11 @@ void ClientStream::Write(Waiters waiters) {
                                                   size_t bytes) mutable {
     OnWritten(error, bytes, std::move(*owned));
   };
-  if (tls_) {
-    boost::asio::async_write(*tls_, boost::asio::buffer(out.in_flight), std::move(written));
-  } else {
-    boost::asio::async_write(*tcp_, boost::asio::buffer(out.in_flight), std::move(written));
-  }
+  std::visit(
+      [&](auto& layer) {
+        boost::asio::async_write(layer, boost::asio::buffer(out.in_flight), std::move(written));
+      },
+      layer_);
 }
 
 void ClientStream::OnWritten(boost::system::error_code error, size_t bytes, Waiters waiters) {

@@ -1,16 +1,19 @@
 #ifndef NORTHBOUND_WS_FRONTEND_CLIENT_STREAM_H_
 #define NORTHBOUND_WS_FRONTEND_CLIENT_STREAM_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "absl/container/inlined_vector.h"
 #include "boost/asio/associated_executor.hpp"
 #include "boost/asio/buffer.hpp"
 #include "boost/asio/executor_work_guard.hpp"
+#include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/ssl/context.hpp"
 #include "boost/beast/core/bind_handler.hpp"
@@ -23,10 +26,18 @@
 namespace nb::frontend {
 
 // A client's connection: plain TCP, or TLS over it when the frontend serves wss://. One
-// type for both, chosen per connection at run time, so that the HTTP and WebSocket
-// sessions are written once. It models Asio's AsyncReadStream and AsyncWriteStream and
-// Beast's layered-stream conventions: next_layer() is the TCP stream (timeouts live
-// there), and WebSocket closes tear TLS down properly (teardown below).
+// type for all of them, chosen per connection at run time, so that the HTTP and WebSocket
+// sessions are written once. It models Asio's AsyncReadStream and AsyncWriteStream and is
+// Beast's lowest layer itself: WebSocket timeouts close it (beast_close_socket), and
+// WebSocket closes tear TLS down properly (teardown below).
+//
+// Three forms:
+// - plain TCP with timeouts (Beast's tcp_stream): the HTTP phase, whose deadlines live in
+//   the stream;
+// - a bare socket: plain TCP once upgraded (DropTimeouts). The WebSocket layer keeps its
+//   own timeouts, and an idle connection is spared the TCP stream's timers and state;
+// - TLS over the TCP stream, for the whole connection (TLS cannot change the layer below
+//   it once the handshake is done).
 //
 // Writes are taken whole. Each write, Beast's own (the handshake, HTTP responses, pongs,
 // pings, the close frame) or a batch of frames the owner wrote past Beast with Send, is
@@ -34,36 +45,54 @@ namespace nb::frontend {
 // the connection. So nothing Beast writes can land inside a batch, and what was appended
 // while a write was out leaves in one system call.
 //
-// Threads: one strand, the connection's (the TCP stream's executor), calls everything, and
-// the writes complete on it. Not moved once it has written: a write in flight refers to it.
-// A write in flight belongs to a handler that holds the stream's owner, so the stream
+// Threads: one strand, the connection's (the socket's executor), calls everything, and the
+// writes complete on it. Not moved once it has written: a write in flight refers to it. A
+// write in flight belongs to a handler that holds the stream's owner, so the stream
 // outlives it.
 class ClientStream {
  public:
   using Tcp = boost::beast::tcp_stream;
+  using Socket = boost::asio::ip::tcp::socket;
   using Tls = boost::beast::ssl_stream<Tcp>;
   using executor_type = Tcp::executor_type;
 
-  explicit ClientStream(Tcp tcp) : tcp_(std::move(tcp)) {}
+  // Plain TCP with timeouts, made in place: a TCP stream's move allocates its state anew.
+  explicit ClientStream(Socket socket) : layer_(std::in_place_type<Tcp>, std::move(socket)) {}
   // TLS with `context`, which the stream keeps alive (a certificate reload makes a new
   // context for new connections; this one keeps its own).
-  ClientStream(Tcp tcp, std::shared_ptr<boost::asio::ssl::context> context)
-      : context_(std::move(context)), tls_(std::in_place, std::move(tcp), *context_) {}
+  ClientStream(Socket socket, std::shared_ptr<boost::asio::ssl::context> context)
+      : context_(std::move(context)),
+        layer_(std::in_place_type<Tls>, std::move(socket), *context_) {}
 
+  // Cheap once DropTimeouts made a plain connection a bare socket.
   ClientStream(ClientStream&&) = default;
   ClientStream& operator=(ClientStream&&) = delete;
 
-  bool is_tls() const { return tls_.has_value(); }
-  Tls& tls() { return *tls_; }
+  bool is_tls() const { return std::holds_alternative<Tls>(layer_); }
+  Tls& tls() { return std::get<Tls>(layer_); }
 
-  Tcp& next_layer() { return tls_ ? tls_->next_layer() : *tcp_; }
-  const Tcp& next_layer() const { return tls_ ? tls_->next_layer() : *tcp_; }
-  executor_type get_executor() noexcept { return next_layer().get_executor(); }
+  executor_type get_executor() noexcept {
+    return std::visit([](auto& layer) -> executor_type { return layer.get_executor(); }, layer_);
+  }
+
+  // The deadline of the operations started from now on (HTTP phase and TLS only).
+  void expires_after(std::chrono::steady_clock::duration timeout);
+  // No deadline: the WebSocket layer's own timeouts rule from its handshake on. A plain
+  // connection becomes a bare socket, letting go of the TCP stream's state and timers.
+  // Called with no operation pending.
+  void DropTimeouts();
+  // Half-closes (plain) or closes (TLS, after its shutdown) the socket.
+  void ShutdownSend();
+  void Close();
+
+  // Beast's WebSocket layer closes its lowest layer on a timeout (found by argument-dependent
+  // lookup).
+  friend void beast_close_socket(ClientStream& stream) { stream.Close(); }
 
   template <typename MutableBuffers, typename Handler>
   void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    if (tls_) return tls_->async_read_some(buffers, std::forward<Handler>(handler));
-    tcp_->async_read_some(buffers, std::forward<Handler>(handler));
+    std::visit([&](auto& layer) { layer.async_read_some(buffers, std::forward<Handler>(handler)); },
+               layer_);
   }
 
   // Takes all of `buffers`: Beast never continues a write with a second call, so its frames
@@ -96,18 +125,23 @@ class ClientStream {
   template <typename Handler>
   friend void async_teardown(boost::beast::role_type role, ClientStream& stream,
                              Handler&& handler) {
-    if (stream.tls_) {
-      using boost::beast::async_teardown;
-      return async_teardown(role, *stream.tls_, std::forward<Handler>(handler));
-    }
-    using boost::beast::async_teardown;
-    async_teardown(role, *stream.tcp_, std::forward<Handler>(handler));
+    std::visit(
+        [&](auto& layer) {
+          using boost::beast::async_teardown;
+          using boost::beast::websocket::async_teardown;  // The bare socket's.
+          async_teardown(role, layer, std::forward<Handler>(handler));
+        },
+        stream.layer_);
   }
   friend void teardown(boost::beast::role_type role, ClientStream& stream,
                        boost::system::error_code& error) {
-    using boost::beast::teardown;
-    if (stream.tls_) return teardown(role, *stream.tls_, error);
-    teardown(role, *stream.tcp_, error);
+    std::visit(
+        [&](auto& layer) {
+          using boost::beast::teardown;
+          using boost::beast::websocket::teardown;
+          teardown(role, layer, error);
+        },
+        stream.layer_);
   }
 
  private:
@@ -191,8 +225,7 @@ class ClientStream {
   void OnWritten(boost::system::error_code error, size_t bytes, Waiters waiters);
 
   std::shared_ptr<boost::asio::ssl::context> context_;
-  std::optional<Tcp> tcp_;
-  std::optional<Tls> tls_;
+  std::variant<Tcp, Socket, Tls> layer_;
   std::unique_ptr<Outbound> out_;
   // Set by the first failed write: every write after it fails with it at once.
   boost::system::error_code write_error_;

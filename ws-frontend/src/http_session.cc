@@ -65,10 +65,10 @@ std::vector<absl::string_view> Subprotocols(const http::request<http::string_bod
   return entries;
 }
 
+// Made in place (the result is not moved): a TCP stream's move allocates its state anew.
 ClientStream MakeStream(boost::asio::ip::tcp::socket socket, const FrontendContext& context) {
-  beast::tcp_stream tcp(std::move(socket));
-  if (context.tls == nullptr) return ClientStream(std::move(tcp));
-  return ClientStream(std::move(tcp), context.tls->current());
+  if (context.tls == nullptr) return ClientStream(std::move(socket));
+  return ClientStream(std::move(socket), context.tls->current());
 }
 
 }  // namespace
@@ -79,7 +79,7 @@ HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, FrontendContext& c
 void HttpSession::Run() {
   boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     if (!self->stream_.is_tls()) return self->DoRead();
-    self->stream_.next_layer().expires_after(self->context_.limits.request_timeout);
+    self->stream_.expires_after(self->context_.limits.request_timeout);
     self->stream_.tls().async_handshake(
         boost::asio::ssl::stream_base::server,
         [self](beast::error_code error) { self->OnHandshake(error); });
@@ -101,7 +101,7 @@ void HttpSession::DoRead() {
   parser_->body_limit(kMaxRequestBodyBytes);
   parser_->header_limit(kMaxRequestHeaderBytes);
   // One deadline for the whole request, however slowly its bytes come.
-  stream_.next_layer().expires_after(context_.limits.request_timeout);
+  stream_.expires_after(context_.limits.request_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
                      self->OnRead(error, bytes);
@@ -249,7 +249,9 @@ std::string HttpSession::TokenOf(const Request& request, absl::string_view path)
 
 void HttpSession::Upgrade(std::string token, bool subprotocol) {
   // The upgrade completes whatever the token: a bad one is refused with authError and
-  // close 1008, as the protocol says.
+  // close 1008, as the protocol says. The WebSocket layer's own timeouts take over from
+  // here; a plain connection becomes a bare socket, moved into the session for nothing.
+  stream_.DropTimeouts();
   std::make_shared<WebsocketSession>(std::move(stream_), context_, std::move(token),
                                      subprotocol ? std::string(kSubprotocol) : std::string())
       ->Run(parser_->release());
@@ -271,7 +273,7 @@ void HttpSession::Reply(http::status status, std::string body) {
 void HttpSession::Write(std::shared_ptr<Response> response) {
   const bool keep_alive = response->keep_alive();
   // A fresh deadline: an API answer may have taken part of the request's.
-  stream_.next_layer().expires_after(context_.limits.request_timeout);
+  stream_.expires_after(context_.limits.request_timeout);
   http::async_write(
       stream_, *response,
       [self = shared_from_this(), response, keep_alive](
@@ -286,15 +288,12 @@ void HttpSession::OnWrite(bool keep_alive, beast::error_code error, std::size_t)
 
 void HttpSession::DoClose() {
   if (stream_.is_tls()) {
-    stream_.next_layer().expires_after(kTlsShutdownTimeout);
-    stream_.tls().async_shutdown([self = shared_from_this()](beast::error_code) {
-      beast::error_code ignored;
-      self->stream_.next_layer().socket().close(ignored);
-    });
+    stream_.expires_after(kTlsShutdownTimeout);
+    stream_.tls().async_shutdown(
+        [self = shared_from_this()](beast::error_code) { self->stream_.Close(); });
     return;
   }
-  beast::error_code ignored;
-  stream_.next_layer().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.ShutdownSend();
 }
 
 }  // namespace nb::frontend

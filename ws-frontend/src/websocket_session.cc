@@ -3,7 +3,6 @@
 #include "absl/strings/str_cat.h"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/post.hpp"
-#include "boost/beast/core/buffers_to_string.hpp"
 #include "boost/beast/websocket/error.hpp"
 #include "common/log.h"
 #include "common/topic.h"
@@ -21,13 +20,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kCloseHandshakeLimit = std::chrono::seconds(5);
-// Frames are read in pieces of at most this size, so the read that waits on an idle
-// connection holds a small buffer (a whole read would prepare 1536 bytes). Most frames
-// fit in one piece.
+// A message is read in pieces of at most this size once it has begun to arrive (between
+// messages the read waits with no buffer: DoRead). Most messages fit in one piece.
 constexpr size_t kReadPieceBytes = 512;
-// A read buffer larger than this is let go after its frame: one large frame must not pin
-// its size for the rest of the connection.
-constexpr size_t kKeptReadBufferBytes = 1024;
 // At most this much of the queue goes into one write (one frame more when it is larger).
 constexpr size_t kWriteBatchBytes = 64 * 1024;
 // A queue starts with room for a few small frames.
@@ -41,17 +36,13 @@ WebsocketSession::WebsocketSession(ClientStream stream, FrontendContext& context
       context_(context),
       token_(std::move(token)),
       subprotocol_(std::move(subprotocol)),
-      slow_timer_(strand_),
-      rate_(context.limits.frames_per_second, context.limits.frame_burst),
-      close_timer_(strand_) {}
+      rate_(context.limits.frames_per_second, context.limits.frame_burst) {}
 
 WebsocketSession::~WebsocketSession() = default;
 
 void WebsocketSession::Run(Request request) {
   asio::dispatch(strand_, [self = shared_from_this(),
                            request = std::make_shared<Request>(std::move(request))] {
-    // The WebSocket layer's own timeouts take over from the TCP stream's.
-    beast::get_lowest_layer(self->ws_).expires_never();
     websocket::stream_base::timeout timeout =
         websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeout.idle_timeout = self->context_.limits.idle_timeout;
@@ -143,18 +134,30 @@ void WebsocketSession::Shutdown() {
 }
 
 void WebsocketSession::DoRead() {
-  ws_.async_read_some(buffer_, kReadPieceBytes,
-                      [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
-                        self->OnRead(error, bytes);
-                      });
+  auto read = [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
+    self->OnRead(error, bytes);
+  };
+  // Between messages, the read waits with an empty buffer: Beast completes it, with no
+  // bytes, once a message's first frame is in (it answers pings and takes the close
+  // handshake meanwhile). So an idle connection holds no read buffer of its own. The
+  // buffer points somewhere: Beast's UTF-8 check of a text frame's (no) bytes reads
+  // through the pointer's arithmetic.
+  if (ws_.is_message_done()) {
+    static char nowhere;
+    return ws_.async_read_some(asio::mutable_buffer(&nowhere, 0), std::move(read));
+  }
+  // The message's next piece (Beast still holds the whole message to --max_frame_bytes),
+  // into buffer space of our own: Beast's dynamic-buffer read asks the frame for a size
+  // first, which a close that took the rest of the frame has left at none.
+  ws_.async_read_some(buffer_.prepare(kReadPieceBytes), std::move(read));
 }
 
-void WebsocketSession::OnRead(beast::error_code error, std::size_t) {
+void WebsocketSession::OnRead(beast::error_code error, std::size_t bytes) {
+  buffer_.commit(bytes);
   if (error) {
     if (error == websocket::error::message_too_big) context_.metrics->CountClose(1009);
     return Finish();
   }
-  // The message's next piece (Beast still holds the whole message to --max_frame_bytes).
   if (!ws_.is_message_done()) return DoRead();
   if (!closing_) {
     if (ws_.got_binary()) {
@@ -162,11 +165,12 @@ void WebsocketSession::OnRead(beast::error_code error, std::size_t) {
       Reject(std::nullopt, std::nullopt, ErrorCode::UNSUPPORTED_MESSAGE,
              "binary frames are not supported; send JSON text frames", false);
     } else {
-      HandleText(beast::buffers_to_string(buffer_.data()));
+      HandleText(std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size()));
     }
   }
-  buffer_.consume(buffer_.size());
-  if (buffer_.capacity() > kKeptReadBufferBytes) buffer_ = beast::flat_buffer();
+  // Let go of the message's buffer: the wait for the next one needs none.
+  buffer_.clear();
+  buffer_.shrink_to_fit();
   DoRead();
 }
 
@@ -250,14 +254,20 @@ void WebsocketSession::Send(absl::string_view frame, const char* type) {
   }
 }
 
+asio::steady_timer& WebsocketSession::TimerOf(std::unique_ptr<asio::steady_timer>& timer) {
+  if (!timer) timer = std::make_unique<asio::steady_timer>(strand_);
+  return *timer;
+}
+
 void WebsocketSession::ArmSlowTimer() {
   // Each start of a wait re-arms the timer for the earliest (a wait left from an earlier
   // one is cancelled).
   std::optional<Clock::time_point> since = above_high_water_since_;
   if (events_held_since_ && (!since || *events_held_since_ < *since)) since = events_held_since_;
   if (!since) return;
-  slow_timer_.expires_at(*since + context_.limits.slow_consumer_after);
-  slow_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+  asio::steady_timer& timer = TimerOf(slow_timer_);
+  timer.expires_at(*since + context_.limits.slow_consumer_after);
+  timer.async_wait([self = shared_from_this()](boost::system::error_code error) {
     if (!error) self->CheckSlowConsumer();
   });
 }
@@ -355,8 +365,9 @@ void WebsocketSession::Close(uint16_t code, absl::string_view reason, bool flush
     tail_bytes_ = 0;
   }
   // A peer that neither reads nor answers the close loses the connection anyway.
-  close_timer_.expires_after(kCloseHandshakeLimit + context_.limits.slow_consumer_after);
-  close_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+  asio::steady_timer& timer = TimerOf(close_timer_);
+  timer.expires_after(kCloseHandshakeLimit + context_.limits.slow_consumer_after);
+  timer.async_wait([self = shared_from_this()](boost::system::error_code error) {
     if (error) return;
     self->Finish();
   });
@@ -378,8 +389,8 @@ void WebsocketSession::Finish() {
   finished_ = true;
   for (auto& [call_id, subscription] : calls_) subscription.call->Cancel();
   while (!calls_.empty()) EndSubscription(calls_.begin()->first);
-  slow_timer_.cancel();
-  close_timer_.cancel();
+  if (slow_timer_) slow_timer_->cancel();
+  if (close_timer_) close_timer_->cancel();
   context_.metrics->queued_bytes().Decrement(static_cast<double>(queued_bytes_));
   queued_bytes_ = 0;
   std::string().swap(queue_);
@@ -390,8 +401,7 @@ void WebsocketSession::Finish() {
     context_.registry.Remove(this);
     context_.metrics->connections().Decrement();
   }
-  beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  ws_.next_layer().Close();
 }
 
 }  // namespace nb::frontend

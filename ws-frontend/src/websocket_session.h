@@ -90,6 +90,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   // The slow-consumer timer runs only while the queue is above its high-water mark or the
   // client's events are held back: Send and AfterMessage arm it when either begins.
   void ArmSlowTimer();
+  // `timer`, made on the strand first.
+  boost::asio::steady_timer& TimerOf(std::unique_ptr<boost::asio::steady_timer>& timer);
   void CheckSlowConsumer();
   // Resumes the paused calls whose queue mark the queue drained below.
   void ResumePaused();
@@ -144,7 +146,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   // Since when event subscriptions are paused (the queue passed event_backlog_bytes and has
   // not drained to half of it since).
   std::optional<std::chrono::steady_clock::time_point> events_held_since_;
-  boost::asio::steady_timer slow_timer_;
+  // Made when first armed, like the close timer: an idle session has neither.
+  std::unique_ptr<boost::asio::steady_timer> slow_timer_;
 
   RateLimiter rate_;
   std::optional<std::chrono::steady_clock::time_point> limited_since_;
@@ -154,7 +157,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   std::string close_reason_;
   bool closing_ = false;
   bool finished_ = false;
-  boost::asio::steady_timer close_timer_;
+  std::unique_ptr<boost::asio::steady_timer> close_timer_;
 };
 
 }  // namespace nb::frontend
