@@ -57,13 +57,7 @@ class RawConnection {
   bool ClosedWithin(milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
-      pollfd poll_fd{fd_, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-      if (::poll(&poll_fd, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) continue;
-      char buffer[4096];
-      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-      if (n <= 0) return true;
-      received_.append(buffer, static_cast<size_t>(n));
+      if (!ReceiveSome(deadline)) return true;
     }
     return false;
   }

@@ -6,38 +6,38 @@
 
 namespace nb::frontend {
 
-namespace {
-// The socket under any of the three forms.
-ClientStream::Socket& SocketOf(
-    std::variant<ClientStream::Tcp, ClientStream::Socket, ClientStream::Tls>& layer) {
-  if (auto* socket = std::get_if<ClientStream::Socket>(&layer)) return *socket;
-  if (auto* tls = std::get_if<ClientStream::Tls>(&layer)) return tls->next_layer().socket();
-  return std::get<ClientStream::Tcp>(layer).socket();
+ClientStream::Tcp* ClientStream::Timed() {
+  if (auto* tcp = std::get_if<Tcp>(&layer_)) return tcp;
+  if (auto* tls = std::get_if<Tls>(&layer_)) return &tls->next_layer();
+  return nullptr;
 }
-}  // namespace
+
+ClientStream::Socket& ClientStream::socket() {
+  if (Tcp* tcp = Timed()) return tcp->socket();
+  return std::get<Socket>(layer_);
+}
 
 void ClientStream::expires_after(std::chrono::steady_clock::duration timeout) {
-  if (auto* tcp = std::get_if<Tcp>(&layer_)) return tcp->expires_after(timeout);
-  if (auto* tls = std::get_if<Tls>(&layer_)) tls->next_layer().expires_after(timeout);
+  if (Tcp* tcp = Timed()) tcp->expires_after(timeout);
 }
 
 void ClientStream::DropTimeouts() {
   if (auto* tcp = std::get_if<Tcp>(&layer_)) {
     Socket socket = tcp->release_socket();
     layer_.emplace<Socket>(std::move(socket));
-    return;
+  } else if (Tcp* timed = Timed()) {
+    timed->expires_never();
   }
-  if (auto* tls = std::get_if<Tls>(&layer_)) tls->next_layer().expires_never();
 }
 
 void ClientStream::ShutdownSend() {
   boost::system::error_code ignored;
-  SocketOf(layer_).shutdown(Socket::shutdown_send, ignored);
+  socket().shutdown(Socket::shutdown_send, ignored);
 }
 
 void ClientStream::Close() {
   boost::system::error_code ignored;
-  SocketOf(layer_).close(ignored);
+  socket().close(ignored);
 }
 
 void ClientStream::Write(Waiters waiters) {

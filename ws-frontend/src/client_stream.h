@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -199,6 +198,11 @@ class ClientStream {
     // operations.
     Waiters* waiters = nullptr;
   };
+
+  // The TCP stream with timeouts (plain before the upgrade, or under TLS); none once a
+  // bare socket.
+  Tcp* Timed();
+  Socket& socket();
 
   std::string& Pending() {
     if (!out_) out_ = std::make_unique<Outbound>();
