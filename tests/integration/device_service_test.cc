@@ -302,6 +302,30 @@ TEST_F(DeviceServiceTest, GetDeviceShowsStateAndLastValues) {
   EXPECT_EQ(ErrorCodeOf(ToAbslStatus(status, missing_context)), ErrorCode::DEVICE_NOT_FOUND);
 }
 
+TEST(DeviceServiceSimRateTest, AReportingDeviceKeepsItsIntervalOverTime) {
+  // d1 reports every millisecond. A device that waited a whole interval after each report
+  // would fall further behind with every one: by its timer's wake-up latency each time.
+  DeviceServiceFixture fixture(TestFleet(0, 1));
+  ASSERT_TRUE(fixture.service().started()) << fixture.service().log();
+  grpc::ClientContext context;
+  devicepb::SubscribeRequest request;
+  request.set_topic("/device/demo/d1/message/property/report");
+  auto reader = fixture.stub().Subscribe(&context, request);
+  devicepb::DeviceEvent event;
+  // Past the start-up, then 2000 intervals: 2 s.
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(reader->Read(&event));
+  const int64_t first = event.timestamp_ms();
+  uint64_t intervals = 0;
+  while (intervals < 2000 && reader->Read(&event)) {
+    EXPECT_EQ(event.kind(), devicepb::PROPERTY_REPORT);
+    intervals += 1 + event.dropped_before();
+  }
+  ASSERT_EQ(intervals, 2000u);
+  EXPECT_NEAR(event.timestamp_ms() - first, 2000, 40);
+  context.TryCancel();
+  reader->Finish();
+}
+
 TEST(DeviceServiceSlowSubscriberTest, QueueStaysBoundedAndDropsAreReported) {
   // Two devices report every 2 ms into a 16-event queue; the subscriber does not read.
   // A small HTTP/2 window makes the backpressure reach the server's queue quickly.

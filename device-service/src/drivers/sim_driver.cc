@@ -21,6 +21,9 @@ using google::protobuf::Struct;
 using google::protobuf::Value;
 using northbound::common::v1::ErrorCode;
 
+// How far behind its schedule a periodic tick may fall and still be made up.
+constexpr std::chrono::seconds kMaxCatchUp{1};
+
 double Midpoint(const devicepb::DataSpec& spec) {
   if (spec.has_min() && spec.has_max()) return (spec.min() + spec.max()) / 2;
   if (spec.has_min()) return spec.min();
@@ -79,9 +82,11 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
     asio::post(strand_, [self = shared_from_this(), listener] {
       self->listener_ = listener;
       if (self->settings_.online) self->SetOnline(true);
-      self->Schedule(self->report_timer_, self->settings_.report_interval_ms, &SimDevice::Report);
-      self->Schedule(self->event_timer_, self->settings_.event_interval_ms, &SimDevice::RaiseEvent);
-      self->Schedule(self->flap_timer_, self->settings_.flap_interval_ms, &SimDevice::Flap);
+      self->Schedule(self->report_timer_, self->settings_.report_interval_ms, &SimDevice::Report,
+                     true);
+      self->Schedule(self->event_timer_, self->settings_.event_interval_ms, &SimDevice::RaiseEvent,
+                     true);
+      self->Schedule(self->flap_timer_, self->settings_.flap_interval_ms, &SimDevice::Flap, false);
     });
   }
 
@@ -222,14 +227,29 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
   }
 
   using Tick = void (SimDevice::*)();
-  void Schedule(asio::steady_timer& timer, int interval_ms, Tick tick) {
+  // Runs `tick` every `interval_ms` at a steady rate: each deadline is the previous one plus
+  // the interval, so a tick that runs late does not push the later ones back. After a stall
+  // longer than kMaxCatchUp the device starts afresh instead of making up the missed ticks
+  // in a burst. With `spread`, the first tick comes at a point of the first interval drawn
+  // per device, so that devices started together do not all report in the same instant;
+  // without, after one whole interval.
+  void Schedule(asio::steady_timer& timer, int interval_ms, Tick tick, bool spread) {
     if (interval_ms <= 0 || stopped_) return;
-    timer.expires_after(std::chrono::milliseconds(interval_ms));
+    std::uniform_int_distribution<int> phase(1, interval_ms);
+    timer.expires_after(std::chrono::milliseconds(spread ? phase(random_) : interval_ms));
+    Await(timer, std::chrono::milliseconds(interval_ms), tick);
+  }
+
+  void Await(asio::steady_timer& timer, std::chrono::milliseconds interval, Tick tick) {
     timer.async_wait(
-        [self = shared_from_this(), &timer, interval_ms, tick](boost::system::error_code error) {
+        [self = shared_from_this(), &timer, interval, tick](boost::system::error_code error) {
           if (error || self->stopped_) return;
           ((*self).*tick)();
-          self->Schedule(timer, interval_ms, tick);
+          if (self->stopped_) return;
+          const auto now = std::chrono::steady_clock::now();
+          const auto next = timer.expiry() + interval;
+          timer.expires_at(next + kMaxCatchUp < now ? now + interval : next);
+          self->Await(timer, interval, tick);
         });
   }
 
