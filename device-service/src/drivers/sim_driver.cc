@@ -83,10 +83,11 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
       self->listener_ = listener;
       if (self->settings_.online) self->SetOnline(true);
       self->Schedule(self->report_timer_, self->settings_.report_interval_ms, &SimDevice::Report,
-                     true);
+                     FirstTick::kWithinTheFirstInterval);
       self->Schedule(self->event_timer_, self->settings_.event_interval_ms, &SimDevice::RaiseEvent,
-                     true);
-      self->Schedule(self->flap_timer_, self->settings_.flap_interval_ms, &SimDevice::Flap, false);
+                     FirstTick::kWithinTheFirstInterval);
+      self->Schedule(self->flap_timer_, self->settings_.flap_interval_ms, &SimDevice::Flap,
+                     FirstTick::kAfterOneInterval);
     });
   }
 
@@ -227,16 +228,21 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
   }
 
   using Tick = void (SimDevice::*)();
+  // kWithinTheFirstInterval: at a point of the first interval drawn per device, so that
+  // devices started together do not all report in the same instant.
+  enum class FirstTick { kWithinTheFirstInterval, kAfterOneInterval };
+
   // Runs `tick` every `interval_ms` at a steady rate: each deadline is the previous one plus
   // the interval, so a tick that runs late does not push the later ones back. After a stall
   // longer than kMaxCatchUp the device starts afresh instead of making up the missed ticks
-  // in a burst. With `spread`, the first tick comes at a point of the first interval drawn
-  // per device, so that devices started together do not all report in the same instant;
-  // without, after one whole interval.
-  void Schedule(asio::steady_timer& timer, int interval_ms, Tick tick, bool spread) {
+  // in a burst.
+  void Schedule(asio::steady_timer& timer, int interval_ms, Tick tick, FirstTick first) {
     if (interval_ms <= 0 || stopped_) return;
-    std::uniform_int_distribution<int> phase(1, interval_ms);
-    timer.expires_after(std::chrono::milliseconds(spread ? phase(random_) : interval_ms));
+    int first_ms = interval_ms;
+    if (first == FirstTick::kWithinTheFirstInterval) {
+      first_ms = std::uniform_int_distribution<int>(1, interval_ms)(random_);
+    }
+    timer.expires_after(std::chrono::milliseconds(first_ms));
     Await(timer, std::chrono::milliseconds(interval_ms), tick);
   }
 
@@ -245,7 +251,6 @@ class SimDriver::SimDevice : public std::enable_shared_from_this<SimDevice> {
         [self = shared_from_this(), &timer, interval, tick](boost::system::error_code error) {
           if (error || self->stopped_) return;
           ((*self).*tick)();
-          if (self->stopped_) return;
           const auto now = std::chrono::steady_clock::now();
           const auto next = timer.expiry() + interval;
           timer.expires_at(next + kMaxCatchUp < now ? now + interval : next);
