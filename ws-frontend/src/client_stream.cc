@@ -24,6 +24,9 @@ void ClientStream::expires_after(std::chrono::steady_clock::duration timeout) {
 void ClientStream::DropTimeouts() {
   if (auto* tcp = std::get_if<Tcp>(&layer_)) {
     Socket socket = tcp->release_socket();
+    // WriteNow's writes must not wait; Asio's own operations are unaffected.
+    boost::system::error_code ignored;
+    socket.non_blocking(true, ignored);
     layer_.emplace<Socket>(std::move(socket));
   } else if (Tcp* timed = Timed()) {
     timed->expires_never();
@@ -38,6 +41,16 @@ void ClientStream::ShutdownSend() {
 void ClientStream::Close() {
   boost::system::error_code ignored;
   socket().close(ignored);
+}
+
+size_t ClientStream::WriteNow(std::string_view bytes) {
+  auto* socket = std::get_if<Socket>(&layer_);
+  if (socket == nullptr || out_ || write_error_ || bytes.empty()) return 0;
+  boost::system::error_code error;
+  const size_t written = socket->write_some(boost::asio::buffer(bytes.data(), bytes.size()), error);
+  if (error == boost::asio::error::would_block || error == boost::asio::error::try_again) return 0;
+  if (error) write_error_ = error;
+  return written;
 }
 
 void ClientStream::Write(Waiters waiters) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -119,6 +120,13 @@ class ClientStream {
     }
     Enqueue(size, std::forward<Handler>(handler));
   }
+
+  // Writes as much of `bytes` (framed) as the connection takes without waiting, when it is a
+  // bare socket and nothing else is on its way out; returns how many bytes that was (0 for
+  // TLS, or behind a write in flight). The caller Sends the rest. Most of an event's or a
+  // reply's frames leave this way: no operation, allocation or handler per write. A broken
+  // connection writes nothing and fails the next Send.
+  size_t WriteNow(std::string_view bytes);
 
   // The WebSocket close handshake ends with these (found by argument-dependent lookup).
   template <typename Handler>

@@ -273,14 +273,32 @@ void WebsocketSession::ArmSlowTimer() {
 }
 
 void WebsocketSession::DoWrite() {
-  if (writing_) return;
-  if (queue_.size() == queue_head_) {
-    if (pending_close_) DoClose();
-    return;
+  // Each batch the connection takes whole leaves at once, and the next is taken; only what it
+  // does not take waits for it (OnWrite).
+  while (!writing_ && !finished_) {
+    if (queue_.size() == queue_head_) {
+      if (pending_close_) DoClose();
+      return;
+    }
+    // Beast answered the client's close (its read goes on to end the session): no frame may
+    // follow that close.
+    if (!ws_.is_open()) return;
+    std::string batch = TakeBatch();
+    ClientStream& stream = ws_.next_layer();
+    const size_t written = stream.WriteNow(batch);
+    if (written < batch.size()) {
+      batch.erase(0, written);
+      stream.Send(std::move(batch),
+                  [self = shared_from_this()](beast::error_code error, std::size_t) {
+                    self->OnWrite(error);
+                  });
+      return;
+    }
+    if (!Written({})) return;
   }
-  // Beast answered the client's close (its read goes on to end the session): no frame may
-  // follow that close.
-  if (!ws_.is_open()) return;
+}
+
+std::string WebsocketSession::TakeBatch() {
   writing_ = true;
   // Every queued frame, up to a batch, leaves in one write; Beast's own control frames go
   // between batches (ClientStream).
@@ -295,30 +313,35 @@ void WebsocketSession::DoWrite() {
       queue_head_ = 0;
     }
     writing_bytes_ = std::exchange(tail_bytes_, 0);
-  } else {
-    // Behind a slow reader only. What is written is dropped from the queue's front once it
-    // is half of it, so each byte moves at most once.
-    const BatchCut cut = cuts_.front();
-    cuts_.pop_front();
-    batch.assign(queue_, queue_head_, cut.end - queue_head_);
-    queue_head_ = cut.end;
-    writing_bytes_ = cut.frame_bytes;
-    if (queue_head_ * 2 >= queue_.size()) {
-      queue_.erase(0, queue_head_);
-      for (BatchCut& later : cuts_) later.end -= queue_head_;
-      queue_head_ = 0;
-    }
+    return batch;
   }
-  ws_.next_layer().Send(
-      std::move(batch),
-      [self = shared_from_this()](beast::error_code error, std::size_t) { self->OnWrite(error); });
+  // Behind a slow reader only. What is written is dropped from the queue's front once it
+  // is half of it, so each byte moves at most once.
+  const BatchCut cut = cuts_.front();
+  cuts_.pop_front();
+  batch.assign(queue_, queue_head_, cut.end - queue_head_);
+  queue_head_ = cut.end;
+  writing_bytes_ = cut.frame_bytes;
+  if (queue_head_ * 2 >= queue_.size()) {
+    queue_.erase(0, queue_head_);
+    for (BatchCut& later : cuts_) later.end -= queue_head_;
+    queue_head_ = 0;
+  }
+  return batch;
 }
 
 void WebsocketSession::OnWrite(beast::error_code error) {
+  if (Written(error)) DoWrite();
+}
+
+bool WebsocketSession::Written(beast::error_code error) {
   writing_ = false;
   // Finish already let go of the queue and its count.
-  if (finished_) return;
-  if (error) return Finish();
+  if (finished_) return false;
+  if (error) {
+    Finish();
+    return false;
+  }
   queued_bytes_ -= writing_bytes_;
   context_.metrics->queued_bytes().Decrement(static_cast<double>(writing_bytes_));
   writing_bytes_ = 0;
@@ -330,9 +353,9 @@ void WebsocketSession::OnWrite(beast::error_code error) {
   if (queued_bytes_ <= context_.limits.outbound_limit_bytes / 4) above_high_water_since_.reset();
   if (queued_bytes_ <= context_.limits.event_backlog_bytes / 2) events_held_since_.reset();
   // A resumed call may deliver what it already holds at once, which starts the next write:
-  // never start a second.
+  // the caller starts one only if none is.
   if (!paused_.empty()) ResumePaused();
-  if (!writing_) DoWrite();
+  return true;
 }
 
 void WebsocketSession::CheckSlowConsumer() {

@@ -84,9 +84,15 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   void AfterMessage(uint64_t call_id);
 
   void Send(absl::string_view frame, const char* type);
-  // Writes the queued frames (a batch of them) past Beast, in one write.
+  // Writes the queued frames past Beast, a batch per write, until the queue is empty or a
+  // write has to wait for the connection.
   void DoWrite();
+  // The next batch, counted as being written.
+  std::string TakeBatch();
   void OnWrite(boost::beast::error_code error);
+  // A batch's write ended: its bytes are off the queue's count. False when the session
+  // ended (a failed write ends it).
+  bool Written(boost::beast::error_code error);
   // The slow-consumer timer runs only while the queue is above its high-water mark or the
   // client's events are held back: Send and AfterMessage arm it when either begins.
   void ArmSlowTimer();
