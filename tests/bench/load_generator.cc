@@ -16,9 +16,11 @@
 //
 // Latency is from sending a sub to its complete (read, multi). For events, the rate of
 // events received. With --frontend_pid, the frontend's RSS per connection. --measure reads
-// each process's CPU time and context switches from /proc over the measured window and
-// reports them per request (per event for events). --json appends the figures as one JSON
-// object per line, labelled --label.
+// each process's CPU time and context switches from /proc over the measured window, and the
+// load generator's own, and reports them per request (per event for events). --json appends
+// the figures as one JSON object per line, labelled --label.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -204,7 +206,9 @@ int main(int argc, char** argv) {
   const long frontend_pid = nb::bench::Flag(argc, argv, "frontend_pid", 0);
   const std::string label = nb::bench::StringFlag(argc, argv, "label", "northbound");
   const std::string json_file = nb::bench::StringFlag(argc, argv, "json", "");
-  const auto processes = Processes(nb::bench::StringFlag(argc, argv, "measure", ""));
+  auto processes = Processes(nb::bench::StringFlag(argc, argv, "measure", ""));
+  // On the same cores as the servers: what it takes is what they cannot have.
+  if (!processes.empty()) processes.emplace_back("load-generator", getpid());
   if (config.token.empty() || config.in_flight < 1 ||
       (config.scenario != "read" && config.scenario != "multi" && config.scenario != "events" &&
        config.scenario != "idle")) {

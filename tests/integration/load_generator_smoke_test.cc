@@ -62,6 +62,7 @@ TEST(LoadGeneratorSmokeTest, InFlightScenarioMeasuresProcessesAgainstTheReferenc
             std::string::npos)
       << lines;
   EXPECT_NE(lines.find(R"("ws-frontend":{"cpu_us_per_op":)"), std::string::npos) << lines;
+  EXPECT_NE(lines.find(R"("load-generator":{"cpu_us_per_op":)"), std::string::npos) << lines;
   EXPECT_NE(lines.find(R"("label":"reference")"), std::string::npos) << lines;
 }
 
