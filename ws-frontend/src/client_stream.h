@@ -43,7 +43,9 @@ namespace nb::frontend {
 // pings, the close frame) or a batch of frames the owner wrote past Beast with Send, is
 // appended to one outbound buffer, in order, and completes once its bytes are written to
 // the connection. So nothing Beast writes can land inside a batch, and what was appended
-// while a write was out leaves in one system call.
+// while a write was out leaves in one system call. The owner may first offer a batch to
+// WriteNow, which writes what a bare socket takes at once when nothing else is on its way
+// out, and Send only the rest.
 //
 // Threads: one strand, the connection's (the socket's executor), calls everything, and the
 // writes complete on it. Not moved once it has written: a write in flight refers to it. A
