@@ -114,7 +114,7 @@ class CommandHub final : public StoppableStream,
     {
       MutexLock lock(mu_);
       if (!IsLive(command)) return;
-      devicepb::CommandEvent& event = out_.emplace_back();
+      devicepb::CommandEvent& event = Append();
       event.set_command_id(command->id());
       *event.mutable_reply() = std::move(reply);
       next = Decide();
@@ -220,6 +220,7 @@ class CommandHub final : public StoppableStream,
     uint32_t window = 0;
     uint32_t room = 0;
     devicepb::EventEncoding encoding = devicepb::EVENT_ENCODING_UNSPECIFIED;
+    bool share = false;
   };
   using WatchMap = absl::flat_hash_map<uint64_t, Watch>;
 
@@ -261,6 +262,7 @@ class CommandHub final : public StoppableStream,
         entry.watch = watch;
         entry.window = entry.room = window == 0 ? kDefaultEventWindow : window;
         entry.encoding = static_cast<devicepb::EventEncoding>(encoding);
+        entry.share = request.subscribe().share_events();
       }
     }
     if (refused) return Refuse(id, *refused);
@@ -304,26 +306,35 @@ class CommandHub final : public StoppableStream,
   }
 
   // Moves the subscription's queued events to the stream while it has room, as the bytes
-  // (or the JSON) the bus made once for all its subscriptions.
+  // (or the JSON) the bus made once for all its subscriptions. A sharing subscription's event
+  // that the last message queued already carries for others, and for them only, is named
+  // there instead of going again (share_events).
   void TakeEvents(uint64_t id, Watch& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (entry.subscription == nullptr) return;
-    if (entry.encoding == devicepb::JSON_MEMBERS) {
-      devicepb::JsonEvent json;
-      while (entry.room > 0 && entry.subscription->TakeJson(json)) {
-        devicepb::CommandEvent& event = out_.emplace_back();
-        event.set_command_id(id);
-        *event.mutable_event_json() = std::move(json);
-        --entry.room;
-      }
-      return;
-    }
-    std::string encoded;
-    while (entry.room > 0 && entry.subscription->TakeEncoded(encoded)) {
-      devicepb::CommandEvent& event = out_.emplace_back();
-      event.set_command_id(id);
-      SetEncodedEvent(event, std::move(encoded));
+    EventPtr event;
+    uint64_t dropped;
+    while (entry.room > 0 && entry.subscription->Pop(event, dropped)) {
       --entry.room;
+      const bool share = entry.share && dropped == 0;
+      if (share && shared_.event == event && shared_.encoding == entry.encoding) {
+        out_.back().add_more_command_ids(id);
+        continue;
+      }
+      devicepb::CommandEvent& out = Append();
+      out.set_command_id(id);
+      if (entry.encoding == devicepb::JSON_MEMBERS) {
+        SetJsonEvent(*out.mutable_event_json(), *event, dropped);
+      } else {
+        SetEncodedEvent(out, EncodedEvent(*event, dropped));
+      }
+      if (share) shared_ = {std::move(event), entry.encoding};
     }
+  }
+
+  // A new message at the end of what is queued to go out.
+  devicepb::CommandEvent& Append() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    shared_ = {};
+    return out_.emplace_back();
   }
 
   // Forgets a live subscription and takes it off the bus; the caller stops it.
@@ -420,7 +431,7 @@ class CommandHub final : public StoppableStream,
   }
 
   void PushEnd(uint64_t id, const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    devicepb::CommandEvent& event = out_.emplace_back();
+    devicepb::CommandEvent& event = Append();
     event.set_command_id(id);
     devicepb::CommandEnd& end = *event.mutable_end();
     end.set_status(static_cast<int32_t>(status.code()));
@@ -433,6 +444,7 @@ class CommandHub final : public StoppableStream,
     abandoned_ = true;
     std::vector<std::shared_ptr<StreamItem>> items = EndWatches(absl::CancelledError("cancelled"));
     out_.clear();
+    shared_ = {};
     items.reserve(items.size() + live_.size());
     for (auto& [id, command] : live_) items.push_back(std::move(command));
     live_.clear();
@@ -444,6 +456,7 @@ class CommandHub final : public StoppableStream,
     if (writing_ || finished_) return next;
     if (!out_.empty()) {
       // Everything ready goes in one message.
+      shared_ = {};
       current_.Clear();
       size_t bytes = 0;
       while (!out_.empty() && (current_.events_size() == 0 || bytes < kMaxPackedBytes)) {
@@ -483,6 +496,13 @@ class CommandHub final : public StoppableStream,
   absl::flat_hash_map<uint64_t, std::shared_ptr<StreamCommand>> live_ ABSL_GUARDED_BY(mu_);
   WatchMap watches_ ABSL_GUARDED_BY(mu_);
   std::deque<devicepb::CommandEvent> out_ ABSL_GUARDED_BY(mu_);
+  // The event the last of `out_` carries, when only sharing subscriptions that missed none
+  // before it take it there: it may name more of them.
+  struct SharedEvent {
+    EventPtr event;
+    devicepb::EventEncoding encoding = devicepb::EVENT_ENCODING_UNSPECIFIED;
+  };
+  SharedEvent shared_ ABSL_GUARDED_BY(mu_);
   // The message being written; only the writer touches it.
   Events current_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

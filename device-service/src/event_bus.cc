@@ -65,14 +65,7 @@ bool Subscription::TakeEncoded(std::string& out) {
   EventPtr event;
   uint64_t dropped;
   if (!Pop(event, dropped)) return false;
-  out = event->encoded;
-  if (dropped > 0) {
-    // A field that appears again replaces the one before (the event has none: its own
-    // dropped_before is 0, which proto3 does not encode).
-    devicepb::DeviceEvent count;
-    count.set_dropped_before(dropped);
-    count.AppendToString(&out);
-  }
+  out = EncodedEvent(*event, dropped);
   return true;
 }
 
@@ -80,9 +73,25 @@ bool Subscription::TakeJson(devicepb::JsonEvent& out) {
   EventPtr event;
   uint64_t dropped;
   if (!Pop(event, dropped)) return false;
-  out.set_members(event->json_members());
-  out.set_dropped_before(dropped);
+  SetJsonEvent(out, *event, dropped);
   return true;
+}
+
+std::string EncodedEvent(const PublishedEvent& event, uint64_t dropped) {
+  std::string out = event.encoded;
+  if (dropped > 0) {
+    // A field that appears again replaces the one before (the event has none: its own
+    // dropped_before is 0, which proto3 does not encode).
+    devicepb::DeviceEvent count;
+    count.set_dropped_before(dropped);
+    count.AppendToString(&out);
+  }
+  return out;
+}
+
+void SetJsonEvent(devicepb::JsonEvent& out, const PublishedEvent& event, uint64_t dropped) {
+  out.set_members(event.json_members());
+  out.set_dropped_before(dropped);
 }
 
 const std::string& PublishedEvent::json_members() const {

@@ -42,6 +42,11 @@ using EventPtr = std::shared_ptr<const PublishedEvent>;
 // exactly as the set field would be), and the caller parses a DeviceEvent from them.
 void SetEncodedEvent(devicepb::CommandEvent& out, std::string encoded);
 
+// A taken event (Subscription::Pop) in DeviceEvent's wire encoding, or as a JsonEvent, with
+// `dropped` as its dropped_before.
+std::string EncodedEvent(const PublishedEvent& event, uint64_t dropped);
+void SetJsonEvent(devicepb::JsonEvent& out, const PublishedEvent& event, uint64_t dropped);
+
 // One live subscriber: its topic pattern and a bounded queue. When the queue is full the
 // oldest event is dropped and counted; the next event taken reports the count in
 // dropped_before. A slow subscriber therefore costs at most `capacity` events of memory.
@@ -69,13 +74,13 @@ class Subscription {
   bool TakeEncoded(std::string& out);
   // The same as a JsonEvent.
   bool TakeJson(devicepb::JsonEvent& out);
+  // The oldest queued event as published, shared with the other subscriptions it went to,
+  // and the count dropped before it, which restarts at 0.
+  bool Pop(EventPtr& event, uint64_t& dropped);
 
   size_t queued() const;
 
  private:
-  // The oldest queued event and the count dropped before it, which restarts at 0.
-  bool Pop(EventPtr& event, uint64_t& dropped);
-
   const TopicPattern pattern_;
   const size_t capacity_;
   const std::function<void()> wake_;

@@ -226,9 +226,16 @@ void CommandStream::OnRead(device::CommandEvents& events) {
     for (device::CommandEvent& event : *events.mutable_events()) {
       auto it = calls_.find(event.command_id());
       // Cancelled by its owner meanwhile.
-      if (it == calls_.end()) continue;
-      targets.emplace_back(it->second, &event);
-      if (event.has_end()) calls_.erase(it);
+      if (it != calls_.end()) {
+        targets.emplace_back(it->second, &event);
+        if (event.has_end()) calls_.erase(it);
+      }
+      // An event shared by several subscriptions reaches each, in the order named.
+      for (uint64_t id : event.more_command_ids()) {
+        if (auto more = calls_.find(id); more != calls_.end()) {
+          targets.emplace_back(more->second, &event);
+        }
+      }
     }
   }
   for (auto& [call, event] : targets) {
@@ -320,8 +327,10 @@ std::shared_ptr<StreamHandle> CommandChannel::Subscribe(Strand strand,
   device::CommandRequest command;
   command.set_token(token);
   request.set_window(kEventWindow);
-  // Each event rendered once by device-service for all the sessions watching it.
+  // Each event rendered once by device-service for all the sessions watching it, and sent
+  // once for all of them.
   request.set_encoding(device::JSON_MEMBERS);
+  request.set_share_events(true);
   *command.mutable_subscribe() = std::move(request);
   return Begin(std::move(strand), std::move(sink), call_id, kEventWindow, std::move(sub_id), {},
                command);
