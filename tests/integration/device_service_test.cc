@@ -1,6 +1,7 @@
 // device-service over real gRPC: the binary started on free ports with a test fleet.
 #include <signal.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -304,7 +305,9 @@ TEST_F(DeviceServiceTest, GetDeviceShowsStateAndLastValues) {
 
 TEST(DeviceServiceSimRateTest, AReportingDeviceKeepsItsIntervalOverTime) {
   // d1 reports every millisecond. A device that waited a whole interval after each report
-  // would fall further behind with every one: by its timer's wake-up latency each time.
+  // would fall further behind with every one, by its timer's wake-up latency each time
+  // (over 100 ms in 2000 intervals). One that keeps its rate may still lag while the
+  // machine is too busy to run it (sanitizers, parallel tests), but makes the time up.
   DeviceServiceFixture fixture(TestFleet(0, 1));
   ASSERT_TRUE(fixture.service().started()) << fixture.service().log();
   grpc::ClientContext context;
@@ -312,16 +315,19 @@ TEST(DeviceServiceSimRateTest, AReportingDeviceKeepsItsIntervalOverTime) {
   request.set_topic("/device/demo/d1/message/property/report");
   auto reader = fixture.stub().Subscribe(&context, request);
   devicepb::DeviceEvent event;
-  // Past the start-up, then 2000 intervals: 2 s.
+  // Past the start-up, then at least 2000 intervals (2 s), until the reports are on
+  // schedule again: as many intervals as milliseconds went by, within 40.
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(reader->Read(&event));
   const int64_t first = event.timestamp_ms();
-  uint64_t intervals = 0;
-  while (intervals < 2000 && reader->Read(&event)) {
+  int64_t intervals = 0;
+  int64_t behind = 0;
+  while (intervals < 10000 && reader->Read(&event)) {
     EXPECT_EQ(event.kind(), devicepb::PROPERTY_REPORT);
-    intervals += 1 + event.dropped_before();
+    intervals += 1 + static_cast<int64_t>(event.dropped_before());
+    behind = event.timestamp_ms() - first - intervals;
+    if (intervals >= 2000 && std::abs(behind) <= 40) break;
   }
-  ASSERT_EQ(intervals, 2000u);
-  EXPECT_NEAR(event.timestamp_ms() - first, 2000, 40);
+  EXPECT_LE(std::abs(behind), 40) << "ms behind its schedule after " << intervals << " intervals";
   context.TryCancel();
   reader->Finish();
 }
