@@ -220,7 +220,11 @@ void CommandStream::OnWriteDone(bool ok) {
 
 void CommandStream::OnRead(device::CommandEvents& events) {
   std::vector<std::pair<std::shared_ptr<ChannelCall>, device::CommandEvent*>> targets;
-  targets.reserve(static_cast<size_t>(events.events_size()));
+  size_t count = 0;
+  for (const device::CommandEvent& event : events.events()) {
+    count += 1 + static_cast<size_t>(event.more_command_ids_size());
+  }
+  targets.reserve(count);
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (device::CommandEvent& event : *events.mutable_events()) {
