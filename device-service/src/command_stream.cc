@@ -8,6 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "common/mutex.h"
 #include "common/status.h"
@@ -221,6 +222,9 @@ class CommandHub final : public StoppableStream,
     uint32_t room = 0;
     devicepb::EventEncoding encoding = devicepb::EVENT_ENCODING_UNSPECIFIED;
     bool share = false;
+    // Past the position (in appended_'s count) of its last message queued: a shared event
+    // already queued before that would reach it out of order.
+    uint64_t queued_end = 0;
   };
   using WatchMap = absl::flat_hash_map<uint64_t, Watch>;
 
@@ -307,8 +311,9 @@ class CommandHub final : public StoppableStream,
 
   // Moves the subscription's queued events to the stream while it has room, as the bytes
   // (or the JSON) the bus made once for all its subscriptions. A sharing subscription's event
-  // that the last message queued already carries for others, and for them only, is named
-  // there instead of going again (share_events).
+  // that a queued message already carries for other sharing subscriptions of its encoding
+  // is named there instead of going again (share_events), unless that would put it before
+  // an earlier event of its own.
   void TakeEvents(uint64_t id, Watch& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (entry.subscription == nullptr) return;
     EventPtr event;
@@ -316,8 +321,11 @@ class CommandHub final : public StoppableStream,
     while (entry.room > 0 && entry.subscription->Pop(event, dropped)) {
       --entry.room;
       const bool share = entry.share && dropped == 0;
-      if (share && shared_.event == event && shared_.encoding == entry.encoding) {
-        out_.back().add_more_command_ids(id);
+      SharedEvent* shared = share ? &SharedSlot(entry.encoding) : nullptr;
+      if (shared != nullptr && shared->event == event && shared->position >= sent_ &&
+          shared->position >= entry.queued_end) {
+        out_[shared->position - sent_].add_more_command_ids(id);
+        entry.queued_end = shared->position + 1;
         continue;
       }
       devicepb::CommandEvent& out = Append();
@@ -327,14 +335,28 @@ class CommandHub final : public StoppableStream,
       } else {
         SetEncodedEvent(out, EncodedEvent(*event, dropped));
       }
-      if (share) shared_ = {std::move(event), entry.encoding};
+      entry.queued_end = appended_;
+      if (shared != nullptr) *shared = {std::move(event), entry.encoding, appended_ - 1};
     }
   }
 
   // A new message at the end of what is queued to go out.
   devicepb::CommandEvent& Append() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    shared_ = {};
+    ++appended_;
     return out_.emplace_back();
+  }
+
+  // The last shared event queued for sharing subscriptions of `encoding`.
+  struct SharedEvent {
+    EventPtr event;
+    devicepb::EventEncoding encoding = devicepb::EVENT_ENCODING_UNSPECIFIED;
+    uint64_t position = 0;  // Of its message, in appended_'s count.
+  };
+  SharedEvent& SharedSlot(devicepb::EventEncoding encoding) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (SharedEvent& slot : shared_) {
+      if (slot.encoding == encoding) return slot;
+    }
+    return shared_.emplace_back(SharedEvent{nullptr, encoding, 0});
   }
 
   // Forgets a live subscription and takes it off the bus; the caller stops it.
@@ -443,8 +465,9 @@ class CommandHub final : public StoppableStream,
   std::vector<std::shared_ptr<StreamItem>> Abandon() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     abandoned_ = true;
     std::vector<std::shared_ptr<StreamItem>> items = EndWatches(absl::CancelledError("cancelled"));
+    sent_ += out_.size();
     out_.clear();
-    shared_ = {};
+    shared_.clear();
     items.reserve(items.size() + live_.size());
     for (auto& [id, command] : live_) items.push_back(std::move(command));
     live_.clear();
@@ -456,13 +479,13 @@ class CommandHub final : public StoppableStream,
     if (writing_ || finished_) return next;
     if (!out_.empty()) {
       // Everything ready goes in one message.
-      shared_ = {};
       current_.Clear();
       size_t bytes = 0;
       while (!out_.empty() && (current_.events_size() == 0 || bytes < kMaxPackedBytes)) {
         bytes += out_.front().ByteSizeLong();
         *current_.add_events() = std::move(out_.front());
         out_.pop_front();
+        ++sent_;
       }
       writing_ = true;
       next.step = WriteStep::kWrite;
@@ -496,13 +519,13 @@ class CommandHub final : public StoppableStream,
   absl::flat_hash_map<uint64_t, std::shared_ptr<StreamCommand>> live_ ABSL_GUARDED_BY(mu_);
   WatchMap watches_ ABSL_GUARDED_BY(mu_);
   std::deque<devicepb::CommandEvent> out_ ABSL_GUARDED_BY(mu_);
-  // The event the last of `out_` carries, when only sharing subscriptions that missed none
-  // before it take it there: it may name more of them.
-  struct SharedEvent {
-    EventPtr event;
-    devicepb::EventEncoding encoding = devicepb::EVENT_ENCODING_UNSPECIFIED;
-  };
-  SharedEvent shared_ ABSL_GUARDED_BY(mu_);
+  // Messages ever appended to `out_`, and ever taken off its front: out_[i] is the message
+  // at position sent_ + i.
+  uint64_t appended_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  // By encoding: the last event queued for sharing subscriptions, which more of them may
+  // take in the same message while it waits in `out_`.
+  absl::InlinedVector<SharedEvent, 2> shared_ ABSL_GUARDED_BY(mu_);
   // The message being written; only the writer touches it.
   Events current_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -234,7 +234,9 @@ void CommandStream::OnRead(device::CommandEvents& events) {
         targets.emplace_back(it->second, &event);
         if (event.has_end()) calls_.erase(it);
       }
-      // An event shared by several subscriptions reaches each, in the order named.
+      // An event shared by several subscriptions reaches each, in the order named (only
+      // events are shared).
+      if (!event.has_event_json() && !event.has_event()) continue;
       for (uint64_t id : event.more_command_ids()) {
         if (auto more = calls_.find(id); more != calls_.end()) {
           targets.emplace_back(more->second, &event);
