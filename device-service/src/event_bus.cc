@@ -61,22 +61,6 @@ bool Subscription::Take(devicepb::DeviceEvent& out) {
   return true;
 }
 
-bool Subscription::TakeEncoded(std::string& out) {
-  EventPtr event;
-  uint64_t dropped;
-  if (!Pop(event, dropped)) return false;
-  out = EncodedEvent(*event, dropped);
-  return true;
-}
-
-bool Subscription::TakeJson(devicepb::JsonEvent& out) {
-  EventPtr event;
-  uint64_t dropped;
-  if (!Pop(event, dropped)) return false;
-  SetJsonEvent(out, *event, dropped);
-  return true;
-}
-
 std::string EncodedEvent(const PublishedEvent& event, uint64_t dropped) {
   std::string out = event.encoded;
   if (dropped > 0) {

@@ -70,10 +70,6 @@ class Subscription {
 
   // The next event, with dropped_before filled in; false when the queue is empty.
   bool Take(devicepb::DeviceEvent& out);
-  // The same in DeviceEvent's wire encoding, which `out` is set to.
-  bool TakeEncoded(std::string& out);
-  // The same as a JsonEvent.
-  bool TakeJson(devicepb::JsonEvent& out);
   // The oldest queued event as published, shared with the other subscriptions it went to,
   // and the count dropped before it, which restarts at 0.
   bool Pop(EventPtr& event, uint64_t& dropped);

@@ -109,6 +109,23 @@ devicepb::DeviceEvent Report(int n) {
   return event;
 }
 
+// The subscription's next event, as a Commands stream takes it: in DeviceEvent's wire
+// encoding, or as a JsonEvent.
+bool TakeEncoded(Subscription& subscription, std::string& out) {
+  EventPtr event;
+  uint64_t dropped;
+  if (!subscription.Pop(event, dropped)) return false;
+  out = EncodedEvent(*event, dropped);
+  return true;
+}
+bool TakeJson(Subscription& subscription, devicepb::JsonEvent& out) {
+  EventPtr event;
+  uint64_t dropped;
+  if (!subscription.Pop(event, dropped)) return false;
+  SetJsonEvent(out, *event, dropped);
+  return true;
+}
+
 TEST(EventBusTest, EncodedEventsDecodeToThePublishedEventsWithTheDropCount) {
   using google::protobuf::util::MessageDifferencer;
   EventBus bus;
@@ -118,15 +135,15 @@ TEST(EventBusTest, EncodedEventsDecodeToThePublishedEventsWithTheDropCount) {
   for (int i = 0; i < 5; ++i) bus.Publish(Report(i));
   std::string encoded;
   devicepb::DeviceEvent decoded;
-  ASSERT_TRUE(subscription->TakeEncoded(encoded));
+  ASSERT_TRUE(TakeEncoded(*subscription, encoded));
   ASSERT_TRUE(decoded.ParseFromString(encoded));
   devicepb::DeviceEvent expected = Report(3);
   expected.set_dropped_before(3);
   EXPECT_TRUE(MessageDifferencer::Equals(decoded, expected)) << decoded.DebugString();
-  ASSERT_TRUE(subscription->TakeEncoded(encoded));
+  ASSERT_TRUE(TakeEncoded(*subscription, encoded));
   ASSERT_TRUE(decoded.ParseFromString(encoded));
   EXPECT_TRUE(MessageDifferencer::Equals(decoded, Report(4))) << decoded.DebugString();
-  EXPECT_FALSE(subscription->TakeEncoded(encoded));
+  EXPECT_FALSE(TakeEncoded(*subscription, encoded));
 }
 
 TEST(EventBusTest, JsonEventsCarryThePublishedEventsAsFrameMembersWithTheDropCount) {
@@ -143,7 +160,7 @@ TEST(EventBusTest, JsonEventsCarryThePublishedEventsAsFrameMembersWithTheDropCou
     return boost::json::parse("{" + event.members().substr(1) + "}").as_object();
   };
   devicepb::JsonEvent json;
-  ASSERT_TRUE(subscription->TakeJson(json));
+  ASSERT_TRUE(TakeJson(*subscription, json));
   EXPECT_EQ(json.dropped_before(), 3u);
   boost::json::object members = as_object(json);
   EXPECT_EQ(members.at("topic"), "/device/p/d/message/property/report");
@@ -153,14 +170,14 @@ TEST(EventBusTest, JsonEventsCarryThePublishedEventsAsFrameMembersWithTheDropCou
   EXPECT_FALSE(members.contains("dropped"));
   EXPECT_FALSE(members.contains("code"));
 
-  ASSERT_TRUE(subscription->TakeJson(json));
+  ASSERT_TRUE(TakeJson(*subscription, json));
   EXPECT_EQ(json.dropped_before(), 0u);
   EXPECT_EQ(as_object(json).at("payload").at("temperature"), 24.5);
-  EXPECT_FALSE(subscription->TakeJson(json));
+  EXPECT_FALSE(TakeJson(*subscription, json));
 
   // Another subscription takes the same text, rendered once, with its own drop count.
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(other->TakeJson(json));
+    ASSERT_TRUE(TakeJson(*other, json));
     EXPECT_EQ(json.dropped_before(), 0u);
     EXPECT_EQ(as_object(json).at("payload").at("label"),
               boost::json::value("line " + std::to_string(i)));
