@@ -15,14 +15,15 @@ Subscription::Subscription(TopicPattern pattern, size_t capacity, std::function<
       capacity_(std::max<size_t>(capacity, 1)),
       wake_(std::move(wake)) {}
 
-int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_view>& segments) {
-  if (!pattern_.Matches(segments)) return 0;
+int Subscription::Offer(const EventPtr& event) {
   int dropped = 0;
   bool was_empty;
   {
     MutexLock lock(mu_);
-    if (permissions_ != nullptr && !Allows(*permissions_, northbound::auth::v1::SUBSCRIBE_EVENTS,
-                                           event->event.product_key(), event->event.device_key())) {
+    if (admits_ == Admits::kNone) return 0;
+    if (admits_ == Admits::kSome &&
+        !Allows(*permissions_, northbound::auth::v1::SUBSCRIBE_EVENTS, event->event.product_key(),
+                event->event.device_key())) {
       return 0;
     }
     was_empty = queue_.empty();
@@ -39,8 +40,20 @@ int Subscription::Offer(const EventPtr& event, const std::vector<absl::string_vi
 
 void Subscription::SetPermissions(
     std::shared_ptr<const northbound::auth::v1::Permissions> permissions) {
+  namespace authpb = northbound::auth::v1;
+  Admits admits = Admits::kAll;
+  if (permissions != nullptr) {
+    const auto& operations = permissions->operations();
+    if (std::find(operations.begin(), operations.end(), authpb::SUBSCRIBE_EVENTS) ==
+        operations.end()) {
+      admits = Admits::kNone;
+    } else if (!permissions->all_products()) {
+      admits = Admits::kSome;
+    }
+  }
   MutexLock lock(mu_);
   permissions_ = std::move(permissions);
+  admits_ = admits;
 }
 
 bool Subscription::Pop(EventPtr& event, uint64_t& dropped) {
@@ -96,29 +109,40 @@ size_t Subscription::queued() const {
 
 void EventBus::Add(std::shared_ptr<Subscription> subscription) {
   MutexLock lock(mu_);
-  auto next = std::make_shared<SubscriptionList>(*subscriptions_);
-  next->push_back(std::move(subscription));
-  subscriptions_ = std::move(next);
+  auto next = std::make_shared<GroupList>(*groups_);
+  auto group = std::find_if(next->begin(), next->end(), [&](const PatternGroup& g) {
+    return g.pattern.text() == subscription->pattern().text();
+  });
+  if (group == next->end()) {
+    group = next->insert(next->end(), PatternGroup{subscription->pattern(), {}});
+  }
+  group->subscriptions.push_back(std::move(subscription));
+  ++size_;
+  groups_ = std::move(next);
 }
 
 void EventBus::Remove(const Subscription* subscription) {
   MutexLock lock(mu_);
-  auto next = std::make_shared<SubscriptionList>(*subscriptions_);
-  std::erase_if(*next, [&](const auto& s) { return s.get() == subscription; });
-  subscriptions_ = std::move(next);
+  auto next = std::make_shared<GroupList>(*groups_);
+  for (PatternGroup& group : *next) {
+    size_ -=
+        std::erase_if(group.subscriptions, [&](const auto& s) { return s.get() == subscription; });
+  }
+  std::erase_if(*next, [](const PatternGroup& group) { return group.subscriptions.empty(); });
+  groups_ = std::move(next);
 }
 
 size_t EventBus::size() const {
   MutexLock lock(mu_);
-  return subscriptions_->size();
+  return size_;
 }
 
 void EventBus::Publish(devicepb::DeviceEvent event) {
   // Deliver outside the bus lock: Offer may wake a writer.
-  std::shared_ptr<const SubscriptionList> targets;
+  std::shared_ptr<const GroupList> targets;
   {
     MutexLock lock(mu_);
-    targets = subscriptions_;
+    targets = groups_;
   }
   auto published = std::make_shared<PublishedEvent>();
   published->event = std::move(event);
@@ -128,7 +152,10 @@ void EventBus::Publish(devicepb::DeviceEvent event) {
   const std::vector<absl::string_view> segments =
       absl::StrSplit(topic.empty() ? topic : topic.substr(1), '/');
   int dropped = 0;
-  for (const auto& subscription : *targets) dropped += subscription->Offer(shared, segments);
+  for (const PatternGroup& group : *targets) {
+    if (!group.pattern.Matches(segments)) continue;
+    for (const auto& subscription : group.subscriptions) dropped += subscription->Offer(shared);
+  }
   if (on_published) on_published(shared->event);
   if (dropped > 0 && on_dropped) on_dropped(dropped);
 }

@@ -64,9 +64,9 @@ class Subscription {
   // (SUBSCRIBE_EVENTS) are queued; null, the initial value, admits every event.
   void SetPermissions(std::shared_ptr<const northbound::auth::v1::Permissions> permissions);
 
-  // Queues the event if the pattern matches and the permissions admit it. Returns how many events
-  // were dropped for it (0 or 1) so the bus can count them.
-  int Offer(const EventPtr& event, const std::vector<absl::string_view>& segments);
+  // Queues the event, whose topic the bus matched against the pattern, if the permissions
+  // admit it. Returns how many events were dropped for it (0 or 1) so the bus can count them.
+  int Offer(const EventPtr& event);
 
   // The next event, with dropped_before filled in; false when the queue is empty.
   bool Take(devicepb::DeviceEvent& out);
@@ -80,13 +80,23 @@ class Subscription {
   const TopicPattern pattern_;
   const size_t capacity_;
   const std::function<void()> wake_;
+  // What the permissions admit, worked out when they are set: an event is checked against
+  // them only when they name products, so that a client allowed every product costs no
+  // look-up per event.
+  enum class Admits { kAll, kNone, kSome };
+
   mutable Mutex mu_;
   std::shared_ptr<const northbound::auth::v1::Permissions> permissions_ ABSL_GUARDED_BY(mu_);
+  Admits admits_ ABSL_GUARDED_BY(mu_) = Admits::kAll;
   std::deque<EventPtr> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Fans published events out to the subscriptions whose pattern matches. Thread-safe.
+//
+// Subscriptions with the same pattern text are kept together, so that an event's topic is
+// matched once for all of them (a frontend's thousand sessions watching one product), and
+// are offered each event in the order they were added.
 class EventBus {
  public:
   // Counts for metrics; may be empty.
@@ -99,13 +109,19 @@ class EventBus {
   size_t size() const;
 
  private:
-  using SubscriptionList = std::vector<std::shared_ptr<Subscription>>;
+  // The subscriptions whose pattern has this text, in the order they were added.
+  struct PatternGroup {
+    TopicPattern pattern;
+    std::vector<std::shared_ptr<Subscription>> subscriptions;
+  };
+  using GroupList = std::vector<PatternGroup>;
 
   // Copy-on-write: Publish takes a snapshot with one pointer copy, whatever the number of
   // subscribers; Add and Remove (rare) build a new list.
   mutable Mutex mu_;
-  std::shared_ptr<const SubscriptionList> subscriptions_ ABSL_GUARDED_BY(mu_) =
-      std::make_shared<const SubscriptionList>();
+  std::shared_ptr<const GroupList> groups_ ABSL_GUARDED_BY(mu_) =
+      std::make_shared<const GroupList>();
+  size_t size_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace nb::device

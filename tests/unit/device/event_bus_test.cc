@@ -1,7 +1,9 @@
 #include "device-service/src/event_bus.h"
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "boost/json/parse.hpp"
 #include "google/protobuf/util/message_differencer.h"
@@ -15,6 +17,15 @@ devicepb::DeviceEvent Event(const std::string& topic, int n) {
   event.set_topic(topic);
   event.set_timestamp_ms(n);
   return event;
+}
+
+// A subscription to `pattern`, on the bus.
+std::shared_ptr<Subscription> Subscribe(EventBus& bus, const std::string& pattern,
+                                        size_t capacity = 100) {
+  auto subscription =
+      std::make_shared<Subscription>(*TopicPattern::Parse(pattern), capacity, nullptr);
+  bus.Add(subscription);
+  return subscription;
 }
 
 TEST(EventBusTest, DeliversOnlyMatchingTopics) {
@@ -37,9 +48,7 @@ TEST(EventBusTest, FullQueueDropsOldestAndReportsTheCount) {
   EventBus bus;
   int dropped_total = 0;
   bus.on_dropped = [&](int n) { dropped_total += n; };
-  auto subscription =
-      std::make_shared<Subscription>(*TopicPattern::Parse("/device/p/d/**"), 3, nullptr);
-  bus.Add(subscription);
+  auto subscription = Subscribe(bus, "/device/p/d/**", 3);
   for (int i = 0; i < 10; ++i) bus.Publish(Event("/device/p/d/online", i));
   EXPECT_EQ(subscription->queued(), 3u);
   EXPECT_EQ(dropped_total, 7);
@@ -54,9 +63,7 @@ TEST(EventBusTest, FullQueueDropsOldestAndReportsTheCount) {
 TEST(EventBusTest, PermissionsNarrowWhatASubscriptionGetsWhileEventsFlow) {
   namespace authpb = northbound::auth::v1;
   EventBus bus;
-  auto subscription =
-      std::make_shared<Subscription>(*TopicPattern::Parse("/device/p/*/online"), 100000, nullptr);
-  bus.Add(subscription);
+  auto subscription = Subscribe(bus, "/device/p/*/online", 100000);
   auto only_d1 = std::make_shared<authpb::Permissions>();
   only_d1->add_operations(authpb::SUBSCRIBE_EVENTS);
   auto* grant = only_d1->add_products();
@@ -98,6 +105,93 @@ TEST(EventBusTest, PermissionsNarrowWhatASubscriptionGetsWhileEventsFlow) {
   EXPECT_EQ(last.timestamp_ms(), 5001);
 }
 
+devicepb::DeviceEvent DeviceEventOf(const std::string& product, const std::string& device, int n) {
+  devicepb::DeviceEvent event = Event("/device/" + product + "/" + device + "/online", n);
+  event.set_product_key(product);
+  event.set_device_key(device);
+  return event;
+}
+
+// The timestamps of the events queued for `subscription`, taken off its queue.
+std::vector<int64_t> Drain(Subscription& subscription) {
+  std::vector<int64_t> out;
+  devicepb::DeviceEvent event;
+  while (subscription.Take(event)) out.push_back(event.timestamp_ms());
+  return out;
+}
+
+TEST(EventBusTest, SubscriptionsWithOnePatternEachGetItsEventsAndLeaveAlone) {
+  EventBus bus;
+  auto make = [&](const std::string& pattern) { return Subscribe(bus, pattern); };
+  // Two patterns, their subscriptions added in turns, the narrower first.
+  auto d1 = make("/device/p/d1/online");
+  auto p1 = make("/device/p/*/online");
+  auto d2 = make("/device/p/d1/online");
+  auto p2 = make("/device/p/*/online");
+  auto p3 = make("/device/p/*/online");
+  EXPECT_EQ(bus.size(), 5u);
+  bus.Publish(DeviceEventOf("p", "d1", 1));
+  bus.Publish(DeviceEventOf("p", "d2", 2));
+  bus.Publish(DeviceEventOf("q", "d1", 3));
+  for (auto* s : {&p1, &p2, &p3}) EXPECT_EQ(Drain(**s), (std::vector<int64_t>{1, 2}));
+  for (auto* s : {&d1, &d2}) EXPECT_EQ(Drain(**s), (std::vector<int64_t>{1}));
+
+  // One of a pattern's subscriptions leaves: the others of that pattern go on.
+  bus.Remove(p2.get());
+  bus.Remove(d1.get());
+  bus.Remove(d1.get());  // Twice: nothing more leaves.
+  EXPECT_EQ(bus.size(), 3u);
+  bus.Publish(DeviceEventOf("p", "d1", 4));
+  EXPECT_EQ(Drain(*p1), (std::vector<int64_t>{4}));
+  EXPECT_EQ(Drain(*p3), (std::vector<int64_t>{4}));
+  EXPECT_EQ(Drain(*d2), (std::vector<int64_t>{4}));
+  EXPECT_TRUE(Drain(*p2).empty());
+  EXPECT_TRUE(Drain(*d1).empty());
+
+  // The last of a pattern leaves, and a new subscription of it comes.
+  bus.Remove(d2.get());
+  auto d3 = make("/device/p/d1/online");
+  bus.Publish(DeviceEventOf("p", "d1", 5));
+  EXPECT_EQ(Drain(*d3), (std::vector<int64_t>{5}));
+  EXPECT_TRUE(Drain(*d2).empty());
+  EXPECT_EQ(Drain(*p1), (std::vector<int64_t>{5}));
+}
+
+TEST(EventBusTest, PermissionsAdmitNothingWithoutSubscribeEventsAndEverythingWithAllProducts) {
+  namespace authpb = northbound::auth::v1;
+  EventBus bus;
+  auto subscription = Subscribe(bus, "/device/*/*/online");
+  auto permissions = [](bool subscribe, bool all_products) {
+    auto p = std::make_shared<authpb::Permissions>();
+    p->add_operations(authpb::READ_PROPERTY);
+    if (subscribe) p->add_operations(authpb::SUBSCRIBE_EVENTS);
+    p->set_all_products(all_products);
+    auto* grant = p->add_products();
+    grant->set_product_key("p");
+    return p;
+  };
+  auto publish_both = [&](int n) {
+    bus.Publish(DeviceEventOf("p", "d", n));
+    bus.Publish(DeviceEventOf("q", "d", n + 1));
+  };
+  // Every product, but not SUBSCRIBE_EVENTS: nothing, not even the granted product.
+  subscription->SetPermissions(permissions(false, true));
+  publish_both(1);
+  EXPECT_TRUE(Drain(*subscription).empty());
+  // SUBSCRIBE_EVENTS on product p only.
+  subscription->SetPermissions(permissions(true, false));
+  publish_both(10);
+  EXPECT_EQ(Drain(*subscription), (std::vector<int64_t>{10}));
+  // On every product.
+  subscription->SetPermissions(permissions(true, true));
+  publish_both(20);
+  EXPECT_EQ(Drain(*subscription), (std::vector<int64_t>{20, 21}));
+  // Back to none.
+  subscription->SetPermissions(permissions(false, false));
+  publish_both(30);
+  EXPECT_TRUE(Drain(*subscription).empty());
+}
+
 devicepb::DeviceEvent Report(int n) {
   devicepb::DeviceEvent event = Event("/device/p/d/message/property/report", n);
   event.set_product_key("p");
@@ -129,9 +223,7 @@ bool TakeJson(Subscription& subscription, devicepb::JsonEvent& out) {
 TEST(EventBusTest, EncodedEventsDecodeToThePublishedEventsWithTheDropCount) {
   using google::protobuf::util::MessageDifferencer;
   EventBus bus;
-  auto subscription =
-      std::make_shared<Subscription>(*TopicPattern::Parse("/device/p/d/**"), 2, nullptr);
-  bus.Add(subscription);
+  auto subscription = Subscribe(bus, "/device/p/d/**", 2);
   for (int i = 0; i < 5; ++i) bus.Publish(Report(i));
   std::string encoded;
   devicepb::DeviceEvent decoded;
@@ -210,9 +302,7 @@ TEST(EventBusTest, ACommandEventWithAnEncodedEventIsTheSameMessageOnTheWire) {
 
 TEST(EventBusTest, RemovedSubscriptionGetsNothing) {
   EventBus bus;
-  auto subscription =
-      std::make_shared<Subscription>(*TopicPattern::Parse("/device/p/d/**"), 3, nullptr);
-  bus.Add(subscription);
+  auto subscription = Subscribe(bus, "/device/p/d/**", 3);
   bus.Remove(subscription.get());
   bus.Publish(Event("/device/p/d/online", 1));
   EXPECT_EQ(subscription->queued(), 0u);
