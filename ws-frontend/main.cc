@@ -27,6 +27,9 @@ ABSL_FLAG(int, rate_abuse_seconds, 10, "Seconds of continuous rate limiting befo
 ABSL_FLAG(int, outbound_limit_bytes, 4 * 1024 * 1024,
           "Bytes queued for one client before close 4008; backpressure on command replies "
           "starts at half.");
+ABSL_FLAG(int, event_linger_ms, 0,
+          "How long (0..1000 ms) a connection's event frames may wait for the frames after them, "
+          "to leave in one write; 0 writes each at once.");
 ABSL_FLAG(int, event_backlog_bytes, 64 * 1024,
           "Bytes queued for one client past which ws-frontend takes none of its events until "
           "the queue drained to half; device-service meanwhile drops the oldest.");
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
   limits.rate_abuse_window = std::chrono::seconds(absl::GetFlag(FLAGS_rate_abuse_seconds));
   limits.outbound_limit_bytes = absl::GetFlag(FLAGS_outbound_limit_bytes);
   limits.event_backlog_bytes = absl::GetFlag(FLAGS_event_backlog_bytes);
+  limits.event_linger = std::chrono::milliseconds(absl::GetFlag(FLAGS_event_linger_ms));
   limits.slow_consumer_after = std::chrono::seconds(absl::GetFlag(FLAGS_slow_consumer_seconds));
   limits.idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_idle_timeout_seconds));
   limits.request_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_request_timeout_seconds));

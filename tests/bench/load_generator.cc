@@ -23,11 +23,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -63,6 +65,8 @@ struct Totals {
   std::vector<double> latencies_us;
   long completed = 0;
   long events = 0;
+  // The events device-service dropped for these subscribers (the frames' "dropped" counts).
+  long dropped = 0;
   long errors = 0;
   long connected = 0;
   bool stopping = false;
@@ -152,6 +156,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (config_.scenario == "events") {
       if (text.find(R"("type":"result")") != std::string::npos) ++totals_.events;
+      constexpr std::string_view kDropped = R"("dropped":)";
+      if (const size_t at = text.find(kDropped); at != std::string::npos) {
+        totals_.dropped += std::strtol(text.c_str() + at + kDropped.size(), nullptr, 10);
+      }
       return;
     }
     if (text.find(R"("type":"complete")") == std::string::npos) return;
@@ -237,6 +245,7 @@ int main(int argc, char** argv) {
   totals.latencies_us.clear();
   totals.completed = 0;
   totals.events = 0;
+  totals.dropped = 0;
   std::map<std::string, nb::bench::ProcUsage> before;
   for (const auto& [name, pid] : processes) before[name] = nb::bench::ReadProcUsage(pid);
   const auto start = Clock::now();
@@ -258,7 +267,8 @@ int main(int argc, char** argv) {
       label.c_str(), config.scenario.c_str(), connections, config.in_flight, totals.connected,
       elapsed, totals.errors);
   if (events) {
-    std::printf("events received: %ld (%.0f/s)\n", totals.events, totals.events / elapsed);
+    std::printf("events received: %ld (%.0f/s), dropped before them: %ld\n", totals.events,
+                totals.events / elapsed, totals.dropped);
   } else if (config.scenario != "idle") {
     std::printf("requests: %ld (%.0f/s)  latency us: p50=%.0f p90=%.0f p99=%.0f max=%.0f\n",
                 totals.completed, totals.completed / elapsed, p.p50, p.p90, p.p99, p.max);
@@ -284,8 +294,9 @@ int main(int argc, char** argv) {
         "{\"label\":\"", label, "\",\"scenario\":\"", config.scenario,
         "\",\"connections\":", connections, ",\"in_flight\":", config.in_flight,
         ",\"seconds\":", elapsed, ",\"errors\":", totals.errors,
-        ",\"ops_per_second\":", done / elapsed, ",\"p50_us\":", p.p50, ",\"p90_us\":", p.p90,
-        ",\"p99_us\":", p.p99, ",\"max_us\":", p.max, ",\"rss_kib_per_connection\":",
+        ",\"events_dropped\":", totals.dropped, ",\"ops_per_second\":", done / elapsed,
+        ",\"p50_us\":", p.p50, ",\"p90_us\":", p.p90, ",\"p99_us\":", p.p99, ",\"max_us\":", p.max,
+        ",\"rss_kib_per_connection\":",
         frontend_pid && connections > 0 ? static_cast<double>(rss_after - rss_before) / connections
                                         : 0.0,
         ",\"processes\":{", process_json, "}}\n");

@@ -8,6 +8,10 @@
 #include "boost/json/object.hpp"
 #include "gtest/gtest.h"
 #include "tests/integration/stack.h"
+#include "tests/support/http_get.h"
+#include "tests/support/process.h"
+#include "tests/support/service.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/ws_client.h"
 
 namespace nb::testing {
@@ -115,6 +119,67 @@ TEST_F(FrontendLimitsTest, DeviceServiceSetsTheDevicesPerCommand) {
   int results = 0;
   for (const boost::json::object& frame : frames) results += FrameString(frame, "type") == "result";
   EXPECT_EQ(results, 2) << "a repeated key counts once";
+}
+
+// --event_linger_ms: events wait in the queue for the frames after them; any other frame,
+// and the drain's close, takes them along, first. Nothing is lost or reordered.
+TEST_F(FrontendLimitsTest, LingeringEventsLeaveAheadOfTheNextFrameAndBeforeTheDrainClose) {
+  Stack stack({.frontend_flags = {"--event_linger_ms=1000"}});
+  ASSERT_TRUE(stack.started()) << stack.logs();
+  WsClient client;
+  ASSERT_TRUE(client.Connect(stack.ws_port(), "/messaging/" + stack.FullToken()).upgraded);
+  client.SendText(
+      R"({"type":"sub","id":"rep","topic":"/device/sagoo-product/device1/message/property/report"})");
+  const int metrics_port = stack.frontend().port("metrics_port");
+  // Events written at once leave the queue within microseconds; lingering, they stay.
+  auto events_wait = [&] {
+    return WaitFor(
+        [&] { return ScrapeMetric(metrics_port, "northbound_frontend_outbound_queued_bytes") > 0; },
+        seconds(20));
+  };
+  int64_t last_timestamp = 0;
+  // The frames up to the first that is not an event; the events before it counted.
+  auto events_until_other = [&](int& events) -> std::optional<boost::json::object> {
+    events = 0;
+    while (auto frame = client.ReceiveJson()) {
+      if (FrameString(*frame, "id") != "rep") return frame;
+      EXPECT_EQ(FrameString(*frame, "type"), "result");
+      EXPECT_FALSE(frame->contains("dropped")) << "events were dropped";
+      const int64_t timestamp = frame->at("timestamp").as_int64();
+      EXPECT_GT(timestamp, last_timestamp) << "events out of order";
+      last_timestamp = timestamp;
+      ++events;
+    }
+    return std::nullopt;
+  };
+
+  ASSERT_TRUE(events_wait()) << "no event ever waited in the queue";
+  client.SendText(R"({"type":"ping","id":"p1"})");
+  int events = 0;
+  std::optional<boost::json::object> pong = events_until_other(events);
+  ASSERT_TRUE(pong) << "no pong";
+  EXPECT_EQ(FrameString(*pong, "type"), "pong");
+  EXPECT_GE(events, 1) << "the waiting events did not leave ahead of the pong";
+
+  ASSERT_TRUE(events_wait()) << "no event waited in the queue after the pong";
+  stack.frontend().process().Signal(SIGTERM);
+  EXPECT_FALSE(events_until_other(events)) << "a frame other than an event before the close";
+  EXPECT_GE(events, 1) << "the waiting events did not leave before the close";
+  EXPECT_EQ(client.close_code(), 1001);
+  const std::optional<int> status = stack.frontend().process().Wait(seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0) << stack.logs();
+}
+
+TEST_F(FrontendLimitsTest, EventLingerOutsideItsRangeIsRefusedAtStart) {
+  for (const char* flag : {"--event_linger_ms=-1", "--event_linger_ms=1001"}) {
+    TempDir dir;
+    ServiceProcess frontend = ServiceProcess::Start(NB_WS_FRONTEND_BIN, dir.path(), "ws_frontend",
+                                                    {"--port=0", "--metrics_port=0", flag});
+    EXPECT_FALSE(frontend.started()) << flag;
+    EXPECT_NE(frontend.log().find("--event_linger_ms must be 0..1000"), std::string::npos)
+        << frontend.log();
+  }
 }
 
 // The slow consumer (4008) is covered with its memory bound in faults_test.cc.

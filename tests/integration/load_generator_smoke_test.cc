@@ -22,7 +22,7 @@ TEST(LoadGeneratorSmokeTest, EveryScenarioRunsAndReports) {
                      " --frontend_pid=", stack.frontend().process().pid()));
     EXPECT_EQ(result.exit_status, 0) << result.output;
     EXPECT_NE(result.output.find("connected=5"), std::string::npos) << result.output;
-    const char* figure = scenario == "events" ? "events received"
+    const char* figure = scenario == "events" ? "), dropped before them: "
                          : scenario == "idle" ? "KiB per connection"
                                               : "p99=";
     EXPECT_NE(result.output.find(figure), std::string::npos) << result.output;

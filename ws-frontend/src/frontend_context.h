@@ -36,6 +36,10 @@ struct SessionLimits {
   // The TLS handshake, and then each HTTP request before the upgrade, must be done within
   // this long: a client trickling bytes (slowloris) is dropped.
   std::chrono::seconds request_timeout{10};
+  // How long a connection's event frames may wait for the frames after them, to leave in
+  // one write (0: written at once). Any other frame, a close, or held events reaching half
+  // of event_backlog_bytes writes them at once.
+  std::chrono::milliseconds event_linger{0};
   // Kernel send buffer per connection; 0 leaves it to the kernel's autotuning (which on
   // Linux may grow to several MiB per socket and hide a client that does not read).
   int socket_send_buffer_bytes = 256 * 1024;

@@ -47,6 +47,10 @@ absl::Status CheckOptions(const FrontendRuntimeOptions& options) {
            {"tls_reload_interval_ms", static_cast<double>(options.tls_reload_interval.count())}}) {
     if (absl::Status s = CheckPositive(name, value); !s.ok()) return s;
   }
+  if (limits.event_linger < std::chrono::milliseconds(0) ||
+      limits.event_linger > std::chrono::milliseconds(1000)) {
+    return absl::InvalidArgumentError("--event_linger_ms must be 0..1000");
+  }
   if (limits.socket_send_buffer_bytes < 0) {
     return absl::InvalidArgumentError("--socket_send_buffer_bytes must be >= 0");
   }

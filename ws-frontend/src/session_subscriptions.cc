@@ -119,7 +119,7 @@ void WebsocketSession::OnStreamMessage(uint64_t call_id, ReplyFrame reply) {
 void WebsocketSession::OnStreamMessage(uint64_t call_id, EventFrame event) {
   Subscription* subscription = FindCall(call_id);
   if (subscription == nullptr || closing_) return;
-  Send(event.text, "result");
+  Send(event.text, "result", true);
   AfterMessage(call_id);
 }
 

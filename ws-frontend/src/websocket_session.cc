@@ -1,5 +1,7 @@
 #include "ws-frontend/src/websocket_session.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/post.hpp"
@@ -224,7 +226,7 @@ void WebsocketSession::Reject(const std::optional<std::string>& id,
   if (complete && id) Send(CompleteFrame(*id, topic.value_or("")), "complete");
 }
 
-void WebsocketSession::Send(absl::string_view frame, const char* type) {
+void WebsocketSession::Send(absl::string_view frame, const char* type, bool event) {
   if (finished_ || closing_) return;
   context_.metrics->CountFrameOut(type);
   queued_bytes_ += frame.size();
@@ -243,15 +245,29 @@ void WebsocketSession::Send(absl::string_view frame, const char* type) {
     above_high_water_since_ = Clock::now();
     ArmSlowTimer();
   }
+  if (writing_ || write_posted_) return;
+  // Events wait for the ones after them, unless they fill half of what a client may have
+  // queued before its events are held back.
+  if (event && context_.limits.event_linger.count() > 0 &&
+      queued_bytes_ <= context_.limits.event_backlog_bytes / 2) {
+    if (!std::exchange(lingering_, true)) {
+      asio::steady_timer& timer = TimerOf(linger_timer_);
+      timer.expires_after(context_.limits.event_linger);
+      timer.async_wait([self = shared_from_this()](boost::system::error_code error) {
+        if (error || !self->lingering_) return;
+        self->lingering_ = false;
+        if (!self->writing_ && !self->write_posted_) self->DoWrite();
+      });
+    }
+    return;
+  }
   // The write starts once the strand is done with what it is doing, so that what that work
   // sends (a result and its complete, a burst of events) leaves together.
-  if (!writing_ && !write_posted_) {
-    write_posted_ = true;
-    asio::post(strand_, [self = shared_from_this()] {
-      self->write_posted_ = false;
-      self->DoWrite();
-    });
-  }
+  write_posted_ = true;
+  asio::post(strand_, [self = shared_from_this()] {
+    self->write_posted_ = false;
+    self->DoWrite();
+  });
 }
 
 asio::steady_timer& WebsocketSession::TimerOf(std::unique_ptr<asio::steady_timer>& timer) {
@@ -300,6 +316,8 @@ void WebsocketSession::DoWrite() {
 
 std::string WebsocketSession::TakeBatch() {
   writing_ = true;
+  // Whatever lingered leaves with this write; the timer, if it fires, finds nothing to do.
+  lingering_ = false;
   // Every queued frame, up to a batch, leaves in one write; Beast's own control frames go
   // between batches (ClientStream).
   std::string batch;
@@ -414,6 +432,7 @@ void WebsocketSession::Finish() {
   while (!calls_.empty()) EndSubscription(calls_.begin()->first);
   if (slow_timer_) slow_timer_->cancel();
   if (close_timer_) close_timer_->cancel();
+  if (linger_timer_) linger_timer_->cancel();
   context_.metrics->queued_bytes().Decrement(static_cast<double>(queued_bytes_));
   queued_bytes_ = 0;
   std::string().swap(queue_);

@@ -83,7 +83,9 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   void EndSubscription(uint64_t call_id);
   void AfterMessage(uint64_t call_id);
 
-  void Send(absl::string_view frame, const char* type);
+  // Queues a frame; its write starts once the strand is done with what it is doing. An
+  // event frame (`event`) may instead wait up to --event_linger_ms for the frames after it.
+  void Send(absl::string_view frame, const char* type, bool event = false);
   // Writes the queued frames past Beast, a batch per write, until the queue is empty or a
   // write has to wait for the connection.
   void DoWrite();
@@ -148,6 +150,9 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   bool writing_ = false;
   size_t writing_bytes_ = 0;
   bool write_posted_ = false;
+  // The queue holds event frames waiting for the linger timer (made when first armed).
+  bool lingering_ = false;
+  std::unique_ptr<boost::asio::steady_timer> linger_timer_;
   std::optional<std::chrono::steady_clock::time_point> above_high_water_since_;
   // Since when event subscriptions are paused (the queue passed event_backlog_bytes and has
   // not drained to half of it since).
