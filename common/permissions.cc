@@ -4,11 +4,16 @@
 
 namespace nb {
 
+bool HasOperation(const northbound::auth::v1::Permissions& permissions,
+                  northbound::auth::v1::Operation operation) {
+  const auto& operations = permissions.operations();
+  return std::find(operations.begin(), operations.end(), operation) != operations.end();
+}
+
 bool Allows(const northbound::auth::v1::Permissions& permissions,
             northbound::auth::v1::Operation operation, absl::string_view product_key,
             absl::string_view device_key) {
-  const auto& operations = permissions.operations();
-  if (std::find(operations.begin(), operations.end(), operation) == operations.end()) return false;
+  if (!HasOperation(permissions, operation)) return false;
   if (permissions.all_products()) return true;
   if (product_key == "*") return false;
   for (const auto& grant : permissions.products()) {

@@ -6,6 +6,10 @@
 
 namespace nb {
 
+// Whether the permissions grant `operation` at all (on some product).
+bool HasOperation(const northbound::auth::v1::Permissions& permissions,
+                  northbound::auth::v1::Operation operation);
+
 // Whether a client's permissions allow `operation` on `device_key` of `product_key`.
 // A "*" product or device stands for all of them and is allowed only when the permissions
 // cover all of them (all_products, or a product grant without a device list).

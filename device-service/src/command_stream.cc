@@ -11,6 +11,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "common/mutex.h"
+#include "common/permissions.h"
 #include "common/status.h"
 #include "common/topic.h"
 #include "device-service/src/send_reactor.h"
@@ -575,11 +576,7 @@ grpc::ServerBidiReactor<devicepb::CommandRequests, devicepb::CommandEvents>* Sta
 }
 
 absl::Status CheckSubscribeAllowed(const northbound::auth::v1::Permissions& permissions) {
-  const auto& operations = permissions.operations();
-  if (std::find(operations.begin(), operations.end(), northbound::auth::v1::SUBSCRIBE_EVENTS) !=
-      operations.end()) {
-    return absl::OkStatus();
-  }
+  if (HasOperation(permissions, northbound::auth::v1::SUBSCRIBE_EVENTS)) return absl::OkStatus();
   return ErrorStatus(ErrorCode::PERMISSION_DENIED, "this client may not SUBSCRIBE_EVENTS");
 }
 

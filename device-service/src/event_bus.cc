@@ -43,9 +43,7 @@ void Subscription::SetPermissions(
   namespace authpb = northbound::auth::v1;
   Admits admits = Admits::kAll;
   if (permissions != nullptr) {
-    const auto& operations = permissions->operations();
-    if (std::find(operations.begin(), operations.end(), authpb::SUBSCRIBE_EVENTS) ==
-        operations.end()) {
+    if (!HasOperation(*permissions, authpb::SUBSCRIBE_EVENTS)) {
       admits = Admits::kNone;
     } else if (!permissions->all_products()) {
       admits = Admits::kSome;
