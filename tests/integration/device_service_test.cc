@@ -307,7 +307,12 @@ TEST(DeviceServiceSimRateTest, AReportingDeviceKeepsItsIntervalOverTime) {
   // d1 reports every millisecond. A device that waited a whole interval after each report
   // would fall further behind with every one, by its timer's wake-up latency each time
   // (over 100 ms in 2000 intervals). One that keeps its rate may still lag while the
-  // machine is too busy to run it (sanitizers, parallel tests), but makes the time up.
+  // machine is too busy to run it (sanitizers, parallel tests), and makes the time up; a
+  // stall past what it makes up (a second) starts its schedule afresh. So the rate is
+  // judged over 2000 intervals at a time, until a stretch without such a stall. On a
+  // machine too busy for that all along (sanitizers beside heavy tests), keeping the rate
+  // still shows: missed ticks are made up back to back, two reports in one millisecond,
+  // which a device that waits an interval after each report never sends.
   DeviceServiceFixture fixture(TestFleet(0, 1));
   ASSERT_TRUE(fixture.service().started()) << fixture.service().log();
   grpc::ClientContext context;
@@ -315,19 +320,33 @@ TEST(DeviceServiceSimRateTest, AReportingDeviceKeepsItsIntervalOverTime) {
   request.set_topic("/device/demo/d1/message/property/report");
   auto reader = fixture.stub().Subscribe(&context, request);
   devicepb::DeviceEvent event;
-  // Past the start-up, then at least 2000 intervals (2 s), until the reports are on
-  // schedule again: as many intervals as milliseconds went by, within 40.
+  // Past the start-up, then stretches of 2000 intervals (2 s), until one is on schedule:
+  // as many intervals as milliseconds went by, within 40.
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(reader->Read(&event));
-  const int64_t first = event.timestamp_ms();
+  int64_t first = event.timestamp_ms();
   int64_t intervals = 0;
+  int64_t total = 0;
   int64_t behind = 0;
-  while (intervals < 10000 && reader->Read(&event)) {
+  int64_t previous = first;
+  int64_t made_up = 0;
+  while (total < 10000 && reader->Read(&event)) {
     EXPECT_EQ(event.kind(), devicepb::PROPERTY_REPORT);
-    intervals += 1 + static_cast<int64_t>(event.dropped_before());
+    if (event.timestamp_ms() == previous) ++made_up;
+    previous = event.timestamp_ms();
+    const int64_t ticks = 1 + static_cast<int64_t>(event.dropped_before());
+    intervals += ticks;
+    total += ticks;
     behind = event.timestamp_ms() - first - intervals;
-    if (intervals >= 2000 && std::abs(behind) <= 40) break;
+    if (intervals < 2000) continue;
+    if (std::abs(behind) <= 40) break;
+    first = event.timestamp_ms();  // The next stretch.
+    intervals = 0;
   }
-  EXPECT_LE(std::abs(behind), 40) << "ms behind its schedule after " << intervals << " intervals";
+  if (std::abs(behind) > 40) {
+    EXPECT_GE(made_up, total / 100)
+        << "off its schedule by " << behind << " ms over the last 2000 intervals of " << total
+        << ", and only " << made_up << " ticks made up";
+  }
   context.TryCancel();
   reader->Finish();
 }

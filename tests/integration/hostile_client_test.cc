@@ -2,11 +2,6 @@
 // slow upgrades (slowloris), and a storm of connections dropped before any handshake.
 // Whatever they do, ws-frontend stays up, bounded in memory, and other clients' round trips
 // stay correct.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -23,6 +18,7 @@
 #include "tests/integration/stack.h"
 #include "tests/support/http_get.h"
 #include "tests/support/process.h"
+#include "tests/support/raw_connection.h"
 #include "tests/support/seed_frames.h"
 #include "tests/support/ws_client.h"
 
@@ -32,100 +28,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
-
-// A plain TCP connection to the frontend, closed when it goes out of scope.
-class RawConnection {
- public:
-  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  }
-  ~RawConnection() { ::close(fd_); }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  bool connected() const { return connected_; }
-  bool Send(const std::string& bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-           static_cast<ssize_t>(bytes.size());
-  }
-  // True once the peer closed (or reset) the connection; waits up to `timeout`.
-  // Whatever the peer sends before closing is collected in received().
-  bool ClosedWithin(milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      if (!ReceiveSome(deadline)) return true;
-    }
-    return false;
-  }
-  const std::string& received() const { return received_; }
-
-  // Reads the server's answer to an upgrade request: true when it is a 101, whose bytes
-  // then go (what follows them is WebSocket frames).
-  bool TakeUpgradeResponse(milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    size_t end;
-    while ((end = received_.find("\r\n\r\n")) == std::string::npos) {
-      if (Clock::now() >= deadline || !ReceiveSome(deadline)) return false;
-    }
-    const bool switched = received_.starts_with("HTTP/1.1 101");
-    received_.erase(0, end + 4);
-    return switched;
-  }
-
-  // The next whole WebSocket frame from the server (unmasked, RFC 6455 section 5.2): its
-  // opcode and payload; nullopt when none is whole within `timeout`.
-  struct Frame {
-    int opcode = 0;
-    bool fin = false;
-    std::string payload;
-  };
-  std::optional<Frame> NextFrame(milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      if (received_.size() >= 2) {
-        const auto byte = [&](size_t i) { return static_cast<uint8_t>(received_[i]); };
-        size_t length = byte(1) & 0x7F;
-        size_t header = 2;
-        if (length == 126 && received_.size() >= 4) {
-          length = (size_t{byte(2)} << 8) | byte(3);
-          header = 4;
-        } else if (length == 127) {
-          ADD_FAILURE() << "a frame past 64 KiB";
-          return std::nullopt;
-        }
-        if (length != 126 && received_.size() >= header + length) {
-          Frame frame{byte(0) & 0x0F, (byte(0) & 0x80) != 0, received_.substr(header, length)};
-          received_.erase(0, header + length);
-          return frame;
-        }
-      }
-      if (Clock::now() >= deadline || !ReceiveSome(deadline)) return std::nullopt;
-    }
-  }
-
- private:
-  // Appends what arrives before `deadline` to received(); false once the peer closed.
-  bool ReceiveSome(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-    pollfd poll_fd{fd_, POLLIN, 0};
-    if (::poll(&poll_fd, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) {
-      return true;
-    }
-    char buffer[4096];
-    const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-    if (n <= 0) return false;
-    received_.append(buffer, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_;
-  bool connected_ = false;
-  std::string received_;
-};
 
 std::string OneLine(const std::string& frame) { return absl::StrReplaceAll(frame, {{"\n", ""}}); }
 
@@ -241,10 +143,7 @@ TEST(HostileClientTest, SlowUpgradesAndPartialFramesAreDropped) {
   ASSERT_TRUE(control.Connect(stack.ws_port(), "/messaging/" + token).upgraded);
 
   // Slowloris: an upgrade request one byte a second never gets to finish.
-  const std::string upgrade = absl::StrCat(
-      "GET /messaging/", token,
-      " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  const std::string upgrade = UpgradeRequest("/messaging/" + token);
   RawConnection slow(stack.ws_port());
   ASSERT_TRUE(slow.connected());
   const Clock::time_point start = Clock::now();
@@ -277,23 +176,6 @@ TEST(HostileClientTest, SlowUpgradesAndPartialFramesAreDropped) {
   EXPECT_TRUE(partial_dropped) << "a stalled half frame was never dropped";
 }
 
-// A client frame (RFC 6455 section 5.2): `opcode`, final or not, masked with a fixed key.
-std::string ClientFrame(int opcode, bool fin, const std::string& payload) {
-  const char key[4] = {'\x12', '\x34', '\x56', '\x78'};
-  std::string frame;
-  frame += static_cast<char>((fin ? 0x80 : 0) | opcode);
-  if (payload.size() < 126) {
-    frame += static_cast<char>(0x80 | payload.size());
-  } else {
-    frame += static_cast<char>(0x80 | 126);
-    frame += static_cast<char>(payload.size() >> 8);
-    frame += static_cast<char>(payload.size() & 0xFF);
-  }
-  frame.append(key, 4);
-  for (size_t i = 0; i < payload.size(); ++i) frame += static_cast<char>(payload[i] ^ key[i % 4]);
-  return frame;
-}
-
 // Between messages the frontend waits for the next one without a buffer, then reads it in
 // pieces: a message may come in fragments, with a ping among them, each on its own after
 // a pause; and an empty message is a message too.
@@ -301,10 +183,7 @@ TEST(HostileClientTest, FragmentedAndEmptyMessagesAreReadWhole) {
   Stack stack;
   ASSERT_TRUE(stack.started()) << stack.logs();
   RawConnection client(stack.ws_port());
-  ASSERT_TRUE(client.Send(absl::StrCat(
-      "GET /messaging/", stack.FullToken(),
-      " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")));
+  ASSERT_TRUE(client.Send(UpgradeRequest("/messaging/" + stack.FullToken())));
   ASSERT_TRUE(client.TakeUpgradeResponse(seconds(10)));
   const auto next_text = [&]() -> std::optional<boost::json::object> {
     std::optional<RawConnection::Frame> frame = client.NextFrame(seconds(10));

@@ -53,6 +53,10 @@ size_t ClientStream::WriteNow(std::string_view bytes) {
   return written;
 }
 
+size_t ClientStream::ReadNow(char* data, size_t size, boost::system::error_code& error) {
+  return std::get<Socket>(layer_).read_some(boost::asio::buffer(data, size), error);
+}
+
 void ClientStream::Write(Waiters waiters) {
   if (write_error_ || out_->pending.empty()) {
     // The connection is broken, and every write says so; or only empty writes wait, as

@@ -17,33 +17,29 @@
 #include "boost/asio/post.hpp"
 #include "boost/asio/ssl/context.hpp"
 #include "boost/beast/core/bind_handler.hpp"
-#include "boost/beast/core/role.hpp"
 #include "boost/beast/core/tcp_stream.hpp"
 #include "boost/beast/ssl/ssl_stream.hpp"
-#include "boost/beast/websocket/ssl.hpp"
-#include "boost/beast/websocket/teardown.hpp"
 
 namespace nb::frontend {
 
 // A client's connection: plain TCP, or TLS over it when the frontend serves wss://. One
 // type for all of them, chosen per connection at run time, so that the HTTP and WebSocket
-// sessions are written once. It models Asio's AsyncReadStream and AsyncWriteStream and is
-// Beast's lowest layer itself: WebSocket timeouts close it (beast_close_socket), and
-// WebSocket closes tear TLS down properly (teardown below).
+// sessions are written once. It models Asio's AsyncReadStream and AsyncWriteStream (Beast's
+// HTTP layer reads and writes through it).
 //
 // Three forms:
 // - plain TCP with timeouts (Beast's tcp_stream): the HTTP phase, whose deadlines live in
 //   the stream;
-// - a bare socket: plain TCP once upgraded (DropTimeouts). The WebSocket layer keeps its
+// - a bare socket: plain TCP once upgraded (DropTimeouts). The WebSocket session keeps its
 //   own timeouts, and an idle connection is spared the TCP stream's timers and state;
 // - TLS over the TCP stream, for the whole connection (TLS cannot change the layer below
 //   it once the handshake is done).
 //
-// Writes are taken whole. Each write, Beast's own (the handshake, HTTP responses, pongs,
-// pings, the close frame) or a batch of frames the owner wrote past Beast with Send, is
-// appended to one outbound buffer, in order, and completes once its bytes are written to
-// the connection. So nothing Beast writes can land inside a batch, and what was appended
-// while a write was out leaves in one system call. The owner may first offer a batch to
+// Writes are taken whole. Each write, Beast's HTTP responses or what the owner Sends (the
+// handshake's answer, a batch of frames, a control frame), is appended to one outbound
+// buffer, in order, and completes once its bytes are written to the connection. So no
+// write can land inside another, and what was appended while a write was out leaves in one
+// system call. The owner may first offer a batch to
 // WriteNow, which writes what a bare socket takes at once when nothing else is on its way
 // out, and Send only the rest.
 //
@@ -79,7 +75,7 @@ class ClientStream {
 
   // The deadline of the operations started from now on (HTTP phase and TLS only).
   void expires_after(std::chrono::steady_clock::duration timeout);
-  // No deadline: the WebSocket layer's own timeouts rule from its handshake on. A plain
+  // No deadline: the WebSocket session's own timeouts rule from its handshake on. A plain
   // connection becomes a bare socket, letting go of the TCP stream's state and timers.
   // Called with no operation pending.
   void DropTimeouts();
@@ -87,18 +83,14 @@ class ClientStream {
   void ShutdownSend();
   void Close();
 
-  // Beast's WebSocket layer closes its lowest layer on a timeout (found by argument-dependent
-  // lookup).
-  friend void beast_close_socket(ClientStream& stream) { stream.Close(); }
-
   template <typename MutableBuffers, typename Handler>
   void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
     std::visit([&](auto& layer) { layer.async_read_some(buffers, std::forward<Handler>(handler)); },
                layer_);
   }
 
-  // Takes all of `buffers`: Beast never continues a write with a second call, so its frames
-  // stay whole.
+  // Takes all of `buffers`: Beast never continues a write with a second call, so its
+  // messages stay whole.
   template <typename ConstBuffers, typename Handler>
   void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
     const size_t size = boost::asio::buffer_size(buffers);
@@ -130,28 +122,15 @@ class ClientStream {
   // connection writes nothing and fails the next Send.
   size_t WriteNow(std::string_view bytes);
 
-  // The WebSocket close handshake ends with these (found by argument-dependent lookup).
+  // A bare socket only: `handler(error)` runs once the connection has bytes to read (or has
+  // ended), and ReadNow then reads them without waiting. Waiting holds no buffer.
   template <typename Handler>
-  friend void async_teardown(boost::beast::role_type role, ClientStream& stream,
-                             Handler&& handler) {
-    std::visit(
-        [&](auto& layer) {
-          using boost::beast::async_teardown;
-          using boost::beast::websocket::async_teardown;  // The bare socket's.
-          async_teardown(role, layer, std::forward<Handler>(handler));
-        },
-        stream.layer_);
+  void AsyncWaitReadable(Handler&& handler) {
+    std::get<Socket>(layer_).async_wait(Socket::wait_read, std::forward<Handler>(handler));
   }
-  friend void teardown(boost::beast::role_type role, ClientStream& stream,
-                       boost::system::error_code& error) {
-    std::visit(
-        [&](auto& layer) {
-          using boost::beast::teardown;
-          using boost::beast::websocket::teardown;
-          teardown(role, layer, error);
-        },
-        stream.layer_);
-  }
+  // Up to `size` bytes that are there; would_block when none are, eof once the client
+  // half-closed.
+  size_t ReadNow(char* data, size_t size, boost::system::error_code& error);
 
  private:
   // A write waiting for its bytes to leave.

@@ -262,25 +262,4 @@ absl::string_view FrameTypeName(const ClientFrame& frame) {
   return "ping";
 }
 
-void AppendServerTextFrame(std::string& out, absl::string_view payload) {
-  char header[kMaxServerFrameHeaderBytes];
-  size_t header_size = 2;
-  header[0] = static_cast<char>(0x81);  // FIN, opcode 1 (text).
-  const uint64_t size = payload.size();
-  if (size < 126) {
-    header[1] = static_cast<char>(size);
-  } else if (size <= 0xffff) {
-    header[1] = 126;  // A 16-bit length follows, in network order.
-    header[2] = static_cast<char>(size >> 8);
-    header[3] = static_cast<char>(size);
-    header_size = 4;
-  } else {
-    header[1] = 127;  // A 64-bit length follows, in network order.
-    for (int i = 0; i < 8; ++i) header[2 + i] = static_cast<char>(size >> (56 - 8 * i));
-    header_size = 10;
-  }
-  out.append(header, header_size);
-  out.append(payload.data(), payload.size());
-}
-
 }  // namespace nb::frontend

@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "google/protobuf/struct.pb.h"
 #include "northbound/device/v1/device_service.pb.h"
+#include "ws-frontend/src/websocket_wire.h"
 
 // The JSON frames of the WebSocket protocol (docs/protocol.md §2 and §3): parsing what
 // clients send and building what the server sends, and the WebSocket framing the server
@@ -93,12 +94,6 @@ void AppendDeviceEventFrame(std::string& out, absl::string_view id,
 std::string JsonEventFrame(absl::string_view id, const northbound::device::v1::JsonEvent& event);
 void AppendJsonEventFrame(std::string& out, absl::string_view id,
                           const northbound::device::v1::JsonEvent& event);
-
-// A server's WebSocket frame header: no mask, and up to 8 bytes of length after its 2.
-inline constexpr size_t kMaxServerFrameHeaderBytes = 10;
-// Appends `payload` to `out` as one unfragmented, unmasked text frame (RFC 6455 §5.2), as a
-// server sends it.
-void AppendServerTextFrame(std::string& out, absl::string_view payload);
 
 // The frame's "type" for metrics: sub, unsub, ping, or "invalid".
 absl::string_view FrameTypeName(const ClientFrame& frame);

@@ -65,7 +65,7 @@ FrontendMetrics::FrontendMetrics(prometheus::Registry& registry) {
                      .Name(MetricName("frontend", "closes", "", true))
                      .Help("Connections closed by the server, by WebSocket close code.")
                      .Register(registry);
-  for (int code : {1000, 1001, 1007, 1008, 1009, 1011, 1013, 4008, 4029}) {
+  for (int code : {1000, 1001, 1002, 1007, 1008, 1009, 1011, 1013, 4008, 4029}) {
     closes_[code] = &closes.Add({{"code", std::to_string(code)}});
   }
   auto& cache =

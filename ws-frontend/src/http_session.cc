@@ -17,6 +17,7 @@
 #include "ws-frontend/src/http_api.h"
 #include "ws-frontend/src/server_tls.h"
 #include "ws-frontend/src/websocket_session.h"
+#include "ws-frontend/src/websocket_wire.h"
 
 namespace nb::frontend {
 
@@ -136,8 +137,16 @@ void HttpSession::OnRead(beast::error_code error, std::size_t) {
     if (context_.state.draining.load()) {
       return Reply(http::status::service_unavailable, "shutting down\n");
     }
+    // RFC 6455 §4.2.1 and §4.4.
+    if (request[http::field::sec_websocket_version] != "13") {
+      return Reply(http::status::upgrade_required, "Sec-WebSocket-Version must be 13\n");
+    }
+    const auto key = request[http::field::sec_websocket_key];
+    if (!IsWebsocketKey(absl::string_view(key.data(), key.size()))) {
+      return Reply(http::status::bad_request, "missing or invalid Sec-WebSocket-Key\n");
+    }
     const std::vector<absl::string_view> offered = Subprotocols(request);
-    return Upgrade(TokenOf(request, path),
+    return Upgrade(TokenOf(request, path), std::string(key),
                    std::find(offered.begin(), offered.end(), kSubprotocol) != offered.end());
   }
   if (absl::StartsWith(path, kApiPrefix)) return ServeApi(target);
@@ -247,14 +256,15 @@ std::string HttpSession::TokenOf(const Request& request, absl::string_view path)
   return "";
 }
 
-void HttpSession::Upgrade(std::string token, bool subprotocol) {
+void HttpSession::Upgrade(std::string token, std::string key, bool subprotocol) {
   // The upgrade completes whatever the token: a bad one is refused with authError and
-  // close 1008, as the protocol says. The WebSocket layer's own timeouts take over from
+  // close 1008, as the protocol says. The WebSocket session's own timeouts take over from
   // here; a plain connection becomes a bare socket, moved into the session for nothing.
   stream_.DropTimeouts();
+  parser_.reset();
   std::make_shared<WebsocketSession>(std::move(stream_), context_, std::move(token),
                                      subprotocol ? std::string(kSubprotocol) : std::string())
-      ->Run(parser_->release());
+      ->Run(std::move(key));
 }
 
 void HttpSession::Reply(http::status status, std::string body) {
@@ -263,6 +273,7 @@ void HttpSession::Reply(http::status status, std::string body) {
   if (status == http::status::upgrade_required) {
     response->set(http::field::upgrade, "websocket");
     response->set(http::field::connection, "Upgrade");
+    response->set(http::field::sec_websocket_version, "13");
   }
   response->keep_alive(parser_->get().keep_alive());
   response->body() = std::move(body);

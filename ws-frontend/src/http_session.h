@@ -43,7 +43,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   static std::string BearerOf(const Request& request);
   // The client's token: the path's, else the Bearer header's, else the subprotocol's.
   static std::string TokenOf(const Request& request, absl::string_view path);
-  void Upgrade(std::string token, bool subprotocol);
+  void Upgrade(std::string token, std::string key, bool subprotocol);
   void OnWrite(bool keep_alive, boost::beast::error_code error, std::size_t bytes);
   void DoClose();
 

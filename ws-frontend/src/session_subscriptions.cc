@@ -1,7 +1,8 @@
 // The subscription half of WebsocketSession: a `sub` planned into a device-service call,
 // the call's messages turned into frames, `unsub`, and the end of each call. The
-// connection half (handshake, token, frames in and out, backpressure, close) is in
-// websocket_session.cc. Everything here runs on the session's strand.
+// connection half (handshake, token, frames in and out, backpressure) is in
+// websocket_session.cc, the WebSocket protocol's (reads, pings, close) in session_protocol.cc.
+// Everything here runs on the session's strand.
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/topic.h"

@@ -5,15 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/post.hpp"
-#include "boost/beast/websocket/error.hpp"
 #include "common/log.h"
 #include "common/topic.h"
 
 namespace nb::frontend {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 namespace device = northbound::device::v1;
 namespace auth = northbound::auth::v1;
 using northbound::common::v1::ErrorCode;
@@ -21,10 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kCloseHandshakeLimit = std::chrono::seconds(5);
-// A message is read in pieces of at most this size once it has begun to arrive (between
-// messages the read waits with no buffer: DoRead). Most messages fit in one piece.
-constexpr size_t kReadPieceBytes = 512;
 // At most this much of the queue goes into one write (one frame more when it is larger).
 constexpr size_t kWriteBatchBytes = 64 * 1024;
 // A queue starts with room for a few small frames.
@@ -33,41 +26,39 @@ constexpr size_t kFirstQueueBytes = 512;
 
 WebsocketSession::WebsocketSession(ClientStream stream, FrontendContext& context, std::string token,
                                    std::string subprotocol)
-    : ws_(std::move(stream)),
-      strand_(*ws_.get_executor().target<Strand>()),
+    : stream_(std::move(stream)),
+      strand_(*stream_.get_executor().target<Strand>()),
       context_(context),
       token_(std::move(token)),
       subprotocol_(std::move(subprotocol)),
+      reader_(context.limits.max_frame_bytes),
+      idle_timer_(strand_),
       rate_(context.limits.frames_per_second, context.limits.frame_burst) {}
 
 WebsocketSession::~WebsocketSession() = default;
 
-void WebsocketSession::Run(Request request) {
-  asio::dispatch(strand_, [self = shared_from_this(),
-                           request = std::make_shared<Request>(std::move(request))] {
-    websocket::stream_base::timeout timeout =
-        websocket::stream_base::timeout::suggested(beast::role_type::server);
-    timeout.idle_timeout = self->context_.limits.idle_timeout;
-    timeout.keep_alive_pings = true;
-    self->ws_.set_option(timeout);
-    self->ws_.read_message_max(self->context_.limits.max_frame_bytes);
-    self->ws_.set_option(websocket::stream_base::decorator(
-        [subprotocol = self->subprotocol_](websocket::response_type& response) {
-          response.set(beast::http::field::server, "northbound-ws-frontend");
-          if (!subprotocol.empty()) {
-            response.set(beast::http::field::sec_websocket_protocol, subprotocol);
-          }
-        }));
-    self->ws_.async_accept(*request,
-                           [self, request](beast::error_code error) { self->OnAccept(error); });
+void WebsocketSession::Run(std::string key) {
+  asio::dispatch(strand_, [self = shared_from_this(), key = std::move(key)] {
+    // RFC 6455 §4.2.2. No extension is offered back, so none is in force.
+    std::string answer = absl::StrCat(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: ",
+        WebsocketAcceptFor(key), "\r\nServer: northbound-ws-frontend\r\n");
+    if (!self->subprotocol_.empty()) {
+      absl::StrAppend(&answer, "Sec-WebSocket-Protocol: ", self->subprotocol_, "\r\n");
+    }
+    answer += "\r\n";
+    self->stream_.Send(std::move(answer),
+                       [self](boost::system::error_code error, size_t) { self->OnAccept(error); });
   });
 }
 
-void WebsocketSession::OnAccept(beast::error_code error) {
+void WebsocketSession::OnAccept(boost::system::error_code error) {
   if (error) return;  // The handshake failed; the socket closes with this object.
   context_.registry.Add(shared_from_this());
   context_.metrics->connections().Increment();
   accepted_ = true;
+  ArmIdleTimer();
   if (closing_) {
     // A drain began during the handshake.
     closing_ = false;
@@ -133,47 +124,6 @@ void WebsocketSession::Shutdown() {
     }
     self->Close(1001, "server shutting down", true);
   });
-}
-
-void WebsocketSession::DoRead() {
-  auto read = [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
-    self->OnRead(error, bytes);
-  };
-  // Between messages, the read waits with an empty buffer: Beast completes it, with no
-  // bytes, once a message's first frame is in (it answers pings and takes the close
-  // handshake meanwhile). So an idle connection holds no read buffer of its own. The
-  // buffer points somewhere: Beast's UTF-8 check of a text frame's (no) bytes reads
-  // through the pointer's arithmetic.
-  if (ws_.is_message_done()) {
-    static char nowhere;
-    return ws_.async_read_some(asio::mutable_buffer(&nowhere, 0), std::move(read));
-  }
-  // The message's next piece (Beast still holds the whole message to --max_frame_bytes),
-  // into buffer space of our own: Beast's dynamic-buffer read asks the frame for a size
-  // first, which a close that took the rest of the frame has left at none.
-  ws_.async_read_some(buffer_.prepare(kReadPieceBytes), std::move(read));
-}
-
-void WebsocketSession::OnRead(beast::error_code error, std::size_t bytes) {
-  buffer_.commit(bytes);
-  if (error) {
-    if (error == websocket::error::message_too_big) context_.metrics->CountClose(1009);
-    return Finish();
-  }
-  if (!ws_.is_message_done()) return DoRead();
-  if (!closing_) {
-    if (ws_.got_binary()) {
-      context_.metrics->CountFrameIn("binary");
-      Reject(std::nullopt, std::nullopt, ErrorCode::UNSUPPORTED_MESSAGE,
-             "binary frames are not supported; send JSON text frames", false);
-    } else {
-      HandleText(std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size()));
-    }
-  }
-  // Let go of the message's buffer: the wait for the next one needs none.
-  buffer_.clear();
-  buffer_.shrink_to_fit();
-  DoRead();
 }
 
 void WebsocketSession::HandleText(std::string_view text) {
@@ -296,18 +246,17 @@ void WebsocketSession::DoWrite() {
       if (pending_close_) DoClose();
       return;
     }
-    // Beast answered the client's close (its read goes on to end the session): no frame may
-    // follow that close.
-    if (!ws_.is_open()) return;
+    // Our close is out (an answer to the client's, or a protocol failure's): no frame may
+    // follow it.
+    if (close_out_) return;
     std::string batch = TakeBatch();
-    ClientStream& stream = ws_.next_layer();
-    const size_t written = stream.WriteNow(batch);
+    const size_t written = stream_.WriteNow(batch);
     if (written < batch.size()) {
       batch.erase(0, written);
-      stream.Send(std::move(batch),
-                  [self = shared_from_this()](beast::error_code error, std::size_t) {
-                    self->OnWrite(error);
-                  });
+      stream_.Send(std::move(batch),
+                   [self = shared_from_this()](boost::system::error_code error, std::size_t) {
+                     self->OnWrite(error);
+                   });
       return;
     }
     if (!Written({})) return;
@@ -318,8 +267,8 @@ std::string WebsocketSession::TakeBatch() {
   writing_ = true;
   // Whatever lingered leaves with this write; the timer, if it fires, finds nothing to do.
   lingering_ = false;
-  // Every queued frame, up to a batch, leaves in one write; Beast's own control frames go
-  // between batches (ClientStream).
+  // Every queued frame, up to a batch, leaves in one write; control frames go between
+  // batches (ClientStream).
   std::string batch;
   if (cuts_.empty()) {
     // The rest of the queue: all of it, without a copy, unless batches were taken from it.
@@ -348,11 +297,11 @@ std::string WebsocketSession::TakeBatch() {
   return batch;
 }
 
-void WebsocketSession::OnWrite(beast::error_code error) {
+void WebsocketSession::OnWrite(boost::system::error_code error) {
   if (Written(error)) DoWrite();
 }
 
-bool WebsocketSession::Written(beast::error_code error) {
+bool WebsocketSession::Written(boost::system::error_code error) {
   writing_ = false;
   // Finish already let go of the queue and its count.
   if (finished_) return false;
@@ -388,43 +337,6 @@ void WebsocketSession::CheckSlowConsumer() {
   }
 }
 
-void WebsocketSession::Close(uint16_t code, absl::string_view reason, bool flush) {
-  if (closing_ || finished_) return;
-  closing_ = true;
-  pending_close_ = code;
-  close_reason_ = std::string(reason);
-  context_.metrics->CountClose(code);
-  for (auto& [call_id, subscription] : calls_) subscription.call->Cancel();
-  while (!calls_.empty()) EndSubscription(calls_.begin()->first);
-  if (!flush) {
-    // Only the batch being written still leaves.
-    context_.metrics->queued_bytes().Decrement(static_cast<double>(queued_bytes_ - writing_bytes_));
-    queued_bytes_ = writing_bytes_;
-    queue_.clear();
-    queue_head_ = 0;
-    cuts_.clear();
-    tail_bytes_ = 0;
-  }
-  // A peer that neither reads nor answers the close loses the connection anyway.
-  asio::steady_timer& timer = TimerOf(close_timer_);
-  timer.expires_after(kCloseHandshakeLimit + context_.limits.slow_consumer_after);
-  timer.async_wait([self = shared_from_this()](boost::system::error_code error) {
-    if (error) return;
-    self->Finish();
-  });
-  if (!writing_) DoWrite();
-}
-
-void WebsocketSession::DoClose() {
-  const uint16_t code = *pending_close_;
-  pending_close_.reset();
-  ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), close_reason_),
-                  [self = shared_from_this()](beast::error_code) {
-                    // The close handshake is over (or failed): the connection is done.
-                    self->Finish();
-                  });
-}
-
 void WebsocketSession::Finish() {
   if (finished_) return;
   finished_ = true;
@@ -433,6 +345,7 @@ void WebsocketSession::Finish() {
   if (slow_timer_) slow_timer_->cancel();
   if (close_timer_) close_timer_->cancel();
   if (linger_timer_) linger_timer_->cancel();
+  idle_timer_.cancel();
   context_.metrics->queued_bytes().Decrement(static_cast<double>(queued_bytes_));
   queued_bytes_ = 0;
   std::string().swap(queue_);
@@ -443,7 +356,7 @@ void WebsocketSession::Finish() {
     context_.registry.Remove(this);
     context_.metrics->connections().Decrement();
   }
-  ws_.next_layer().Close();
+  stream_.Close();
 }
 
 }  // namespace nb::frontend

@@ -9,10 +9,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "boost/asio/steady_timer.hpp"
-#include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/http/message.hpp"
-#include "boost/beast/http/string_body.hpp"
-#include "boost/beast/websocket/stream.hpp"
 #include "boost/container/deque.hpp"
 #include "northbound/auth/v1/auth.pb.h"
 #include "northbound/device/v1/device_service.pb.h"
@@ -21,14 +17,17 @@
 #include "ws-frontend/src/frontend_context.h"
 #include "ws-frontend/src/rate_limiter.h"
 #include "ws-frontend/src/streaming_call.h"
+#include "ws-frontend/src/websocket_wire.h"
 
 namespace nb::frontend {
 
-// One client connection after the upgrade (docs/protocol.md): authentication, frames,
-// subscriptions (each a command or subscription on a device-service Commands stream), the
-// outbound queue, limits, close codes.
-// The connection half is in websocket_session.cc, the subscriptions in
-// session_subscriptions.cc.
+// One client connection after the upgrade (docs/protocol.md): the WebSocket connection
+// (RFC 6455: the handshake's answer, frames read with WebsocketReader and written past any
+// library, pings, the close handshake), authentication, subscriptions (each a command or
+// subscription on a device-service Commands stream), the outbound queue, limits, close
+// codes.
+// The connection half is in websocket_session.cc, the WebSocket protocol's in
+// session_protocol.cc, the subscriptions in session_subscriptions.cc.
 //
 // Threads: everything runs on the connection's strand. Run, Revalidate and Shutdown may be
 // called from any thread; they post. gRPC streams report through StreamSink on the strand.
@@ -36,15 +35,14 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
                          public StreamSink<ReplyFrame>,
                          public StreamSink<EventFrame> {
  public:
-  using Request = boost::beast::http::request<boost::beast::http::string_body>;
-
   // `subprotocol`, when not empty, is the Sec-WebSocket-Protocol the handshake answers with.
   WebsocketSession(ClientStream stream, FrontendContext& context, std::string token,
                    std::string subprotocol = {});
   ~WebsocketSession() override;
 
-  // Completes the upgrade of `request`, then authenticates.
-  void Run(Request request);
+  // Completes the upgrade of a request with Sec-WebSocket-Key `key` (checked by the HTTP
+  // session), then authenticates.
+  void Run(std::string key);
   // Asks auth-service again (a revocation concerned this client); closes with 1008 if the
   // token is no longer valid. With `only_client_id`, only a session of that client asks:
   // the comparison runs on the strand, which owns the session's client id.
@@ -65,11 +63,30 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
     std::chrono::steady_clock::time_point started;
   };
 
-  void OnAccept(boost::beast::error_code error);
+  void OnAccept(boost::system::error_code error);
   void OnValidated(absl::StatusOr<northbound::auth::v1::ValidateTokenResponse> result,
                    bool initial);
+  // Reads while the session wants to (WantsRead): a plain connection waits for the socket
+  // to be readable, with no buffer, then reads what is there into a per-thread buffer; a TLS
+  // one reads into a buffer of its own.
   void DoRead();
-  void OnRead(boost::beast::error_code error, std::size_t bytes);
+  bool WantsRead() const;
+  void OnReadable(boost::system::error_code error);
+  void OnBytes(char* data, size_t size);
+  void OnMessage(const WebsocketReader::Message& message);
+  // A ping or pong, written at once, ahead of queued frames (§5.4 lets control frames go
+  // between messages).
+  void SendControl(WsOpcode opcode, absl::string_view payload);
+  // The close frame, after what is being written. Then the client's close is awaited (read),
+  // unless it came already or the client broke the protocol: then the connection ends.
+  void SendClose(std::optional<uint16_t> code, absl::string_view reason);
+  // Ends the connection after the close handshake: a plain one is half-closed and what the
+  // client sent meanwhile dropped (so that it does not reset the connection before the
+  // client has our close), a TLS one shut down. Then Finish.
+  void Teardown();
+  // Every half of --idle_timeout_seconds: pings a connection silent since the last tick but
+  // one, drops one silent since the ping.
+  void ArmIdleTimer();
   void HandleText(std::string_view text);
   void HandleSub(SubFrame sub);
   void HandleUnsub(const UnsubFrame& unsub);
@@ -91,10 +108,10 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   void DoWrite();
   // The next batch, counted as being written.
   std::string TakeBatch();
-  void OnWrite(boost::beast::error_code error);
+  void OnWrite(boost::system::error_code error);
   // A batch's write ended: its bytes are off the queue's count. False when the session
   // ended (a failed write ends it).
-  bool Written(boost::beast::error_code error);
+  bool Written(boost::system::error_code error);
   // The slow-consumer timer runs only while the queue is above its high-water mark or the
   // client's events are held back: Send and AfterMessage arm it when either begins.
   void ArmSlowTimer();
@@ -106,16 +123,29 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
 
   // Sends `code` after the queued frames (or at once, dropping them, when !flush).
   void Close(uint16_t code, absl::string_view reason, bool flush);
+  // Closing begins: no more frames queued, every call ended, the queue dropped unless
+  // `flush`.
+  void StopSending(bool flush);
+  // Drops the queued frames; only the batch being written still leaves.
+  void DropQueue();
+  void ArmCloseTimer();
   void DoClose();
   void Finish();
 
-  // No permessage-deflate (the frontend never offers it): the stream carries no state for it.
-  boost::beast::websocket::stream<ClientStream, false> ws_;
+  // The connection: once upgraded, a bare socket or TLS. No permessage-deflate (the frontend
+  // never offers it).
+  ClientStream stream_;
   Strand strand_;
   FrontendContext& context_;
   const std::string token_;
   const std::string subprotocol_;
-  boost::beast::flat_buffer buffer_;
+  WebsocketReader reader_;
+  // A TLS connection's read buffer (made with its first read).
+  std::unique_ptr<char[]> tls_read_buffer_;
+  bool reading_ = false;
+  boost::asio::steady_timer idle_timer_;
+  // Idle timer ticks since the client last sent anything.
+  uint8_t idle_ticks_ = 0;
 
   bool accepted_ = false;
   bool authenticated_ = false;
@@ -167,6 +197,12 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   std::optional<uint16_t> pending_close_;
   std::string close_reason_;
   bool closing_ = false;
+  // The close handshake: our close frame handed to the stream, then written; the client's
+  // close frame received; the connection being torn down.
+  bool close_out_ = false;
+  bool close_sent_ = false;
+  bool peer_closed_ = false;
+  bool tearing_down_ = false;
   bool finished_ = false;
   std::unique_ptr<boost::asio::steady_timer> close_timer_;
 };

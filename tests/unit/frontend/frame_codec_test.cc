@@ -188,33 +188,5 @@ TEST(FrameCodecTest, JsonAndStructRoundTrip) {
   EXPECT_EQ(Serialize(ToJson(proto)), Serialize(original));
 }
 
-// The examples of RFC 6455 §5.7, as text frames: the header is the standard's byte for byte.
-TEST(FrameCodecTest, ServerTextFramesAreUnmaskedWithTheShortestLength) {
-  std::string out = "before";
-  AppendServerTextFrame(out, "Hello");
-  EXPECT_EQ(out, std::string("before\x81\x05Hello", 13));
-
-  const std::string medium(256, 'm');
-  out.clear();
-  AppendServerTextFrame(out, medium);
-  EXPECT_EQ(out.substr(0, 4), std::string("\x81\x7e\x01\x00", 4));
-  EXPECT_EQ(out.substr(4), medium);
-
-  const std::string large(65536, 'l');
-  out.clear();
-  AppendServerTextFrame(out, large);
-  EXPECT_EQ(out.substr(0, 10), std::string("\x81\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10));
-  EXPECT_EQ(out.size(), 10u + large.size());
-
-  // The edges: 125 is the longest one-byte length, 65535 the longest 16-bit one.
-  out.clear();
-  AppendServerTextFrame(out, std::string(125, 'a'));
-  EXPECT_EQ(out.substr(0, 2), std::string("\x81\x7d", 2));
-  out.clear();
-  AppendServerTextFrame(out, std::string(65535, 'a'));
-  EXPECT_EQ(out.substr(0, 4), std::string("\x81\x7e\xff\xff", 4));
-  EXPECT_EQ(out.size(), 4u + 65535);
-}
-
 }  // namespace
 }  // namespace nb::frontend
