@@ -4,6 +4,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace nb {
 namespace {
@@ -67,10 +68,7 @@ bool HasErrorCode(const absl::Status& status) {
 
 std::string Quoted(absl::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return absl::StrCat("'", text, "'");
-  size_t end = max_bytes;
-  // Never end inside a UTF-8 sequence: back up over continuation bytes.
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return absl::StrCat("'", text.substr(0, end), "...' (", text.size(), " bytes)");
+  return absl::StrCat("'", Utf8Prefix(text, max_bytes), "...' (", text.size(), " bytes)");
 }
 
 ErrorCode ErrorCodeOf(const absl::Status& status) {

@@ -92,10 +92,14 @@ std::string ClientFrame(int opcode, bool fin, const std::string& payload) {
   frame += static_cast<char>((fin ? 0x80 : 0) | opcode);
   if (payload.size() < 126) {
     frame += static_cast<char>(0x80 | payload.size());
-  } else {
+  } else if (payload.size() <= 0xFFFF) {
     frame += static_cast<char>(0x80 | 126);
     frame += static_cast<char>(payload.size() >> 8);
     frame += static_cast<char>(payload.size() & 0xFF);
+  } else {
+    frame += static_cast<char>(0x80 | 127);
+    for (int i = 0; i < 8; ++i)
+      frame += static_cast<char>(uint64_t{payload.size()} >> (56 - 8 * i));
   }
   frame.append(key, 4);
   for (size_t i = 0; i < payload.size(); ++i) frame += static_cast<char>(payload[i] ^ key[i % 4]);

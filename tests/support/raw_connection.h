@@ -49,7 +49,8 @@ class RawConnection {
   std::string head_;
 };
 
-// A client frame (RFC 6455 section 5.2): `opcode`, final or not, masked with a fixed key.
+// A client frame (RFC 6455 section 5.2): `opcode`, final or not, the shortest length,
+// masked with a fixed key.
 std::string ClientFrame(int opcode, bool fin, const std::string& payload);
 
 // An upgrade request for `target` with the standard's example key; `extra_headers` (each

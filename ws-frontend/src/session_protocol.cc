@@ -80,21 +80,9 @@ void WebsocketSession::OnBytes(char* data, size_t size) {
     std::optional<WebsocketReader::Message> message;
     used += reader_.Read(data + used, size - used, message);
     if (const auto& failure = reader_.failure()) {
-      // The client broke the protocol: our close says how, and nothing more is read. When
-      // ours is already out, the end of its write tears down.
-      if (close_out_) {
-        if (close_sent_) Teardown();
-        return;
-      }
-      if (!closing_) {
-        context_.metrics->CountClose(failure->close_code);
-        StopSending(false);
-      } else {
-        DropQueue();
-      }
-      pending_close_.reset();
-      ArmCloseTimer();
-      return SendClose(failure->close_code, failure->reason);
+      // The client broke the protocol: our close says how, and nothing more is read.
+      if (!closing_) context_.metrics->CountClose(failure->close_code);
+      return CloseAtOnce(failure->close_code, failure->reason);
     }
     if (message) {
       OnMessage(*message);
@@ -117,25 +105,29 @@ void WebsocketSession::OnMessage(const WebsocketReader::Message& message) {
       if (!close_out_) SendControl(WsOpcode::kPong, message.payload);
       return;
     case WsOpcode::kClose:
+      // The answer to our close, or the client closes first: ours answers with its code.
       peer_closed_ = true;
-      if (close_out_) {
-        // The answer to our close. Until ours is written, its write's end tears down.
-        if (close_sent_) Teardown();
-        return;
-      }
-      // The client closes first: our close answers with its code, after the batch being
-      // written. The frames still queued are dropped: none may follow a close.
-      if (!closing_) {
-        StopSending(false);
-      } else {
-        DropQueue();
-      }
-      pending_close_.reset();
-      ArmCloseTimer();
-      return SendClose(message.close_code, "");
+      return CloseAtOnce(message.close_code, "");
     default:
       return;  // A pong: that the client is there is all it says.
   }
+}
+
+void WebsocketSession::CloseAtOnce(std::optional<uint16_t> code, absl::string_view reason) {
+  if (close_out_) {
+    // Ours is out already: the handshake ends once it is written (SendClose's end).
+    if (close_sent_) Teardown();
+    return;
+  }
+  // After the batch being written; the frames still queued are dropped.
+  if (closing_) {
+    DropQueue();
+  } else {
+    StopSending(false);
+  }
+  pending_close_.reset();
+  ArmCloseTimer();
+  SendClose(code, reason);
 }
 
 void WebsocketSession::SendControl(WsOpcode opcode, absl::string_view payload) {

@@ -77,6 +77,10 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>,
   // A ping or pong, written at once, ahead of queued frames (§5.4 lets control frames go
   // between messages).
   void SendControl(WsOpcode opcode, absl::string_view payload);
+  // Closes without the queued frames (the client closed, or broke the protocol): our close
+  // frame with `code` after the batch being written, unless ours is out already; then the
+  // connection ends once it is written.
+  void CloseAtOnce(std::optional<uint16_t> code, absl::string_view reason);
   // The close frame, after what is being written. Then the client's close is awaited (read),
   // unless it came already or the client broke the protocol: then the connection ends.
   void SendClose(std::optional<uint16_t> code, absl::string_view reason);

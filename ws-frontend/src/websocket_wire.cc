@@ -6,6 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace nb::frontend {
 
@@ -84,12 +85,7 @@ void AppendServerFrame(std::string& out, WsOpcode opcode, absl::string_view payl
 std::string ServerCloseFrame(std::optional<uint16_t> code, absl::string_view reason) {
   std::string payload;
   if (code) {
-    if (reason.size() > kMaxCloseReason) {
-      size_t cut = kMaxCloseReason;
-      // Never end inside a UTF-8 sequence: back up over continuation bytes.
-      while (cut > 0 && (static_cast<uint8_t>(reason[cut]) & 0xC0) == 0x80) --cut;
-      reason = reason.substr(0, cut);
-    }
+    reason = Utf8Prefix(reason, kMaxCloseReason);
     payload.push_back(static_cast<char>(*code >> 8));
     payload.push_back(static_cast<char>(*code & 0xFF));
     payload.append(reason.data(), reason.size());

@@ -4,31 +4,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/support/raw_connection.h"
 
 namespace nb::frontend {
 namespace {
 
-// A client frame as RFC 6455 §5.2 lays it out: FIN and opcode, the mask bit and the
-// shortest length, the key, the payload XORed with the key.
-std::string ClientFrame(uint8_t opcode, bool fin, const std::string& payload,
-                        const std::string& key = "\x37\xfa\x21\x3d") {
-  std::string frame;
-  frame += static_cast<char>((fin ? 0x80 : 0) | opcode);
-  if (payload.size() < 126) {
-    frame += static_cast<char>(0x80 | payload.size());
-  } else if (payload.size() <= 0xFFFF) {
-    frame += static_cast<char>(0x80 | 126);
-    frame += static_cast<char>(payload.size() >> 8);
-    frame += static_cast<char>(payload.size() & 0xFF);
-  } else {
-    frame += static_cast<char>(0x80 | 127);
-    for (int i = 0; i < 8; ++i)
-      frame += static_cast<char>(uint64_t{payload.size()} >> (56 - 8 * i));
-  }
-  frame += key;
-  for (size_t i = 0; i < payload.size(); ++i) frame += static_cast<char>(payload[i] ^ key[i % 4]);
-  return frame;
-}
+using nb::testing::ClientFrame;
 
 struct Got {
   WsOpcode opcode;
